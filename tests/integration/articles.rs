@@ -1,0 +1,143 @@
+//! Article pages, redirects, listings and error pages.
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn article_page_renders_with_metadata_toc_and_callouts() {
+    let app = TestApp::fixture("valid");
+    let res = app.get("/kb/offload").await;
+    assert_eq!(res.status, 200);
+    let html = res.text();
+    assert!(html.contains("<title>Offload settings break VM networking · fixkb</title>"));
+    assert!(html.contains("<link rel=\"canonical\" href=\"https://kb.example.test/kb/offload\">"));
+    assert!(html.contains("<meta property=\"og:description\" content=\"Task offload on the host adapter makes guest traffic stall.\">"));
+    assert!(html.contains("<meta name=\"twitter:card\""));
+    assert!(html.contains("href=\"#fix-it\""), "custom id in the TOC");
+    assert!(html.contains("callout-warning"));
+    assert!(html.contains("href=\"/kb/nested/other#cause\""), "relative link rewritten");
+    assert!(html.contains("href=\"/products/Hyper%2DV\""));
+    insta::assert_snapshot!(res.main());
+}
+
+#[tokio::test]
+async fn kb_number_and_alias_redirect_permanently_to_the_slug() {
+    let app = TestApp::fixture("valid");
+    for from in ["/kb/42", "/kb/KB42", "/kb/old-offload"] {
+        let res = app.get(from).await;
+        assert_eq!(res.status, 308, "{from}");
+        assert_eq!(res.header("location"), "/kb/offload", "{from}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_slug_is_a_404_page_with_a_search_box() {
+    let app = TestApp::fixture("valid");
+    let res = app.get("/kb/no-such-article").await;
+    assert_eq!(res.status, 404);
+    let html = res.text();
+    assert!(html.contains("Page not found"));
+    assert!(html.contains("name=\"q\""));
+    assert!(html.contains("value=\"no such article\""), "search box pre-filled");
+}
+
+#[tokio::test]
+async fn unknown_api_path_is_json_404() {
+    let app = TestApp::fixture("valid");
+    let res = app.get("/api/articles/nope").await;
+    assert_eq!(res.status, 404);
+    assert!(res.json()["error"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn api_article_has_metadata_and_path() {
+    let app = TestApp::fixture("valid");
+    let json = app.get("/api/articles/offload").await.json();
+    assert_eq!(json["id"], 42);
+    assert_eq!(json["path"], "offload.md");
+    assert_eq!(json["url"], "https://kb.example.test/kb/offload");
+    assert_eq!(json["toc"][1]["id"], "fix-it");
+}
+
+#[tokio::test]
+async fn stale_article_shows_needs_review() {
+    let app = TestApp::fixture("valid");
+    let html = app.get("/kb/nested/other").await.text();
+    assert!(html.contains("Needs review"));
+    let fresh = app.get("/kb/offload").await.text();
+    assert!(!fresh.contains("Needs review"));
+}
+
+#[tokio::test]
+async fn foreign_docs_folder_serves_without_edits() {
+    let app = TestApp::fixture("msdocs");
+    assert!(app.state.library().diagnostics.is_empty(), "{:?}", app.state.library().diagnostics);
+    let res = app.get("/kb/docs/networking/task-offload").await;
+    assert_eq!(res.status, 200);
+    let html = res.text();
+    assert!(html.contains("How TCP task offload works"), "description used as summary");
+    assert!(html.contains("31 March 2011"), "ms.date used as published");
+    let home = app.get("/kb/index").await.text();
+    assert!(home.contains("href=\"/kb/docs/networking/task-offload\""));
+}
+
+#[tokio::test]
+async fn broken_content_is_reported_and_the_rest_serves() {
+    let app = TestApp::fixture("broken");
+    let lib = app.state.library();
+    let lines: Vec<String> = lib.diagnostics.iter().map(ToString::to_string).collect();
+    assert!(lines.iter().any(|l| l.starts_with("bad-yaml.md:") && l.contains("not valid YAML")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with("dup-id-b.md:2: error: id 5")), "{lines:?}");
+    assert_eq!(app.get("/kb/good").await.status, 200);
+    assert_eq!(app.get("/kb/bad-yaml").await.status, 404);
+}
+
+#[tokio::test]
+async fn home_lists_products_with_counts_and_recent_articles() {
+    let app = TestApp::fixture("valid");
+    let res = app.get("/").await;
+    assert_eq!(res.status, 200);
+    let html = res.text();
+    assert!(html.contains(">Hyper-V</a> <span class=\"count\">2</span>"), "{html}");
+    assert!(html.contains("Offload settings break VM networking"));
+}
+
+#[tokio::test]
+async fn product_and_tag_pages_list_their_articles() {
+    let app = TestApp::fixture("valid");
+    let res = app.get("/products/Windows%20Server%202008%20R2").await;
+    assert_eq!(res.status, 200);
+    assert!(res.text().contains("Offload settings break VM networking"));
+    assert!(!res.text().contains("Another networking article"));
+    let tag = app.get("/tags/networking").await.text();
+    assert!(tag.contains("2 articles"));
+    assert_eq!(app.get("/tags/nonexistent").await.status, 404);
+}
+
+#[tokio::test]
+async fn hot_reload_picks_up_new_edited_and_deleted_files() {
+    let app = TestApp::with_files(&[("a.md", "# First title\n")]);
+    let _watcher = fixkb::content::watch::spawn(app.state.0.clone()).expect("watcher");
+    crate::common::write(&app.content, "b.md", "# New article\n");
+    crate::common::write(&app.content, "a.md", "# Edited title\n");
+    wait_until(|| {
+        let lib = app.state.library();
+        lib.article("b").is_some() && lib.article("a").is_some_and(|a| a.title == "Edited title")
+    })
+    .await;
+    crate::common::write(&app.content, "a.md", "---\ntitle: [broken\n---\n");
+    wait_until(|| app.state.library().diagnostics.iter().any(|d| d.message.contains("last good version"))).await;
+    assert_eq!(app.state.library().article("a").map(|a| a.title.clone()).as_deref(), Some("Edited title"));
+    std::fs::remove_file(app.content.join("b.md")).expect("remove");
+    wait_until(|| app.state.library().article("b").is_none()).await;
+}
+
+/// Polls `cond` for up to 2 seconds (the hot-reload promise), then fails.
+async fn wait_until(cond: impl Fn() -> bool) {
+    for _ in 0..40 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("content change did not show within 2 seconds");
+}

@@ -1,0 +1,340 @@
+//! The library: an immutable snapshot of the whole content folder, with lookups.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use walkdir::WalkDir;
+
+use crate::fixes::{self, Fix};
+use crate::markdown::LinkTarget;
+
+use super::article::Draft;
+use super::{Article, Diagnostic, Synonyms};
+
+/// A value of a facet (product or tag) and how many articles carry it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Facet {
+    /// The product or tag as written.
+    pub value: String,
+    /// Number of articles.
+    pub count: usize,
+}
+
+/// Everything loaded from one content folder at one moment.
+#[derive(Debug, Default)]
+pub struct Library {
+    /// Articles sorted by slug.
+    pub articles: Vec<Arc<Article>>,
+    /// Fixes by id.
+    pub fixes: BTreeMap<String, Arc<Fix>>,
+    /// Search synonyms.
+    pub synonyms: Synonyms,
+    /// Problems found while loading, sorted by file and line.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Short hash of every loaded file: identifies this version of the content.
+    pub revision: String,
+    by_slug: HashMap<String, usize>,
+    by_id: HashMap<u32, usize>,
+    aliases: HashMap<String, usize>,
+    sources: HashMap<String, Arc<str>>,
+}
+
+/// Where a request for a slug should go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup<'a> {
+    /// The canonical slug: serve this article.
+    Found(&'a Arc<Article>),
+    /// An id or alias: redirect to this article's canonical URL.
+    Redirect(&'a Arc<Article>),
+    /// Nothing by that name.
+    Missing,
+}
+
+impl Library {
+    /// Loads `root`. `previous` (on reload) supplies the last good version of files that are
+    /// now broken, so a bad edit never takes an article offline.
+    pub fn load(root: &Path, previous: Option<&Library>) -> Library {
+        let mut diagnostics = Vec::new();
+        let mut revision_input = Vec::new();
+        let mut drafts = Vec::new();
+        for path in markdown_files(root, &mut diagnostics) {
+            let rel = relative(root, &path);
+            let source: Arc<str> = match std::fs::read_to_string(&path) {
+                Ok(s) => s.into(),
+                Err(e) => {
+                    diagnostics.push(Diagnostic::error(&rel, None, format!("cannot read file: {e}")));
+                    continue;
+                }
+            };
+            match Draft::parse(&rel, source.clone()) {
+                Ok(draft) => {
+                    revision_input.push((rel.clone(), source));
+                    drafts.push(draft);
+                }
+                Err(e) => {
+                    let kept = previous
+                        .and_then(|p| p.sources.get(&rel))
+                        .and_then(|old| Draft::parse(&rel, old.clone()).ok());
+                    let suffix = if kept.is_some() { "; serving the last good version" } else { "; the article is skipped" };
+                    diagnostics.push(Diagnostic::error(&rel, Some(e.line), format!("{}{suffix}", e.message)));
+                    if let Some(draft) = kept {
+                        revision_input.push((rel.clone(), draft.source.clone()));
+                        drafts.push(draft);
+                    }
+                }
+            }
+        }
+        let (fixes, fix_diagnostics, fix_sources) = fixes::load_dir(&root.join("fixes"));
+        diagnostics.extend(fix_diagnostics);
+        revision_input.extend(fix_sources);
+        let synonyms = load_synonyms(root, &mut diagnostics, &mut revision_input);
+        let mut library = build(drafts, fixes, synonyms, diagnostics);
+        revision_input.sort();
+        let mut hasher_input = Vec::new();
+        for (path, text) in &revision_input {
+            hasher_input.extend_from_slice(path.as_bytes());
+            hasher_input.push(0);
+            hasher_input.extend_from_slice(text.as_bytes());
+            hasher_input.push(0);
+        }
+        library.revision = crate::util::short_hash(&hasher_input);
+        library
+    }
+
+    /// Finds an article by slug, KB number (`1001`, `kb1001`) or alias.
+    pub fn lookup(&self, key: &str) -> Lookup<'_> {
+        let key = key.trim_matches('/').to_lowercase();
+        if let Some(&i) = self.by_slug.get(&key) {
+            return Lookup::Found(&self.articles[i]);
+        }
+        if let Some(&i) = parse_kb_number(&key).and_then(|id| self.by_id.get(&id)) {
+            return Lookup::Redirect(&self.articles[i]);
+        }
+        match self.aliases.get(&key) {
+            Some(&i) => Lookup::Redirect(&self.articles[i]),
+            None => Lookup::Missing,
+        }
+    }
+
+    /// The article with this canonical slug.
+    pub fn article(&self, slug: &str) -> Option<&Arc<Article>> {
+        self.by_slug.get(slug).map(|&i| &self.articles[i])
+    }
+
+    /// The article with this KB number.
+    pub fn by_id(&self, id: u32) -> Option<&Arc<Article>> {
+        self.by_id.get(&id).map(|&i| &self.articles[i])
+    }
+
+    /// Products with article counts, most common first.
+    pub fn products(&self) -> Vec<Facet> {
+        facet(self.articles.iter().flat_map(|a| a.products.iter()))
+    }
+
+    /// Tags with article counts, most common first.
+    pub fn tags(&self) -> Vec<Facet> {
+        facet(self.articles.iter().flat_map(|a| a.tags.iter()))
+    }
+
+    /// Articles sharing the most tags and products with `article`, best first.
+    pub fn related(&self, article: &Article, limit: usize) -> Vec<&Arc<Article>> {
+        let mut scored: Vec<(usize, &Arc<Article>)> = self
+            .articles
+            .iter()
+            .filter(|a| a.slug != article.slug)
+            .map(|a| {
+                let tags = a.tags.iter().filter(|t| article.tags.contains(t)).count();
+                let products = a.products.iter().filter(|p| article.products.contains(p)).count();
+                (tags * 2 + products, a)
+            })
+            .filter(|(score, _)| *score > 0)
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.title.cmp(&b.1.title)));
+        scored.into_iter().take(limit).map(|(_, a)| a).collect()
+    }
+
+    /// Articles most recently reviewed (or published), newest first.
+    pub fn recently_reviewed(&self, limit: usize) -> Vec<&Arc<Article>> {
+        let mut all: Vec<&Arc<Article>> = self.articles.iter().collect();
+        all.sort_by(|a, b| b.reviewed.or(b.published).cmp(&a.reviewed.or(a.published)).then_with(|| a.title.cmp(&b.title)));
+        all.truncate(limit);
+        all
+    }
+
+    /// True when any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// `1001`, `kb1001`, `KB 1001` → 1001.
+pub fn parse_kb_number(text: &str) -> Option<u32> {
+    let t = text.trim();
+    let t = t.strip_prefix("kb").or_else(|| t.strip_prefix("KB")).unwrap_or(t).trim();
+    if t.is_empty() || t.len() > 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+fn facet<'a>(values: impl Iterator<Item = &'a String>) -> Vec<Facet> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    let mut out: Vec<Facet> = counts.into_iter().map(|(value, count)| Facet { value: value.to_owned(), count }).collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    out
+}
+
+fn markdown_files(root: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let walker = WalkDir::new(root).sort_by_file_name().into_iter().filter_entry(|e| {
+        let name = e.file_name().to_string_lossy();
+        // Hidden folders (.git) and the fixes folder are not articles.
+        !(e.depth() > 0 && name.starts_with('.')) && !(e.depth() == 1 && name == "fixes")
+    });
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("md")) => {
+                files.push(e.into_path());
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let rel = e.path().map(|p| relative(root, p)).unwrap_or_default();
+                diagnostics.push(Diagnostic::error(rel, None, format!("cannot read: {e}")));
+            }
+        }
+    }
+    files
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+fn load_synonyms(root: &Path, diagnostics: &mut Vec<Diagnostic>, revision: &mut Vec<(String, Arc<str>)>) -> Synonyms {
+    let path = root.join("synonyms.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Synonyms::default();
+    };
+    revision.push(("synonyms.toml".into(), text.as_str().into()));
+    Synonyms::parse("synonyms.toml", &text).unwrap_or_else(|d| {
+        diagnostics.push(d);
+        Synonyms::default()
+    })
+}
+
+/// Assigns slugs, rejects duplicates, resolves links and checks fix references.
+fn build(drafts: Vec<Draft>, fixes: BTreeMap<String, Arc<Fix>>, synonyms: Synonyms, mut diagnostics: Vec<Diagnostic>) -> Library {
+    let mut by_slug: HashMap<String, String> = HashMap::new(); // slug → path
+    let mut by_id: HashMap<u32, String> = HashMap::new();
+    let mut alias_owner: HashMap<String, String> = HashMap::new();
+    let mut accepted = Vec::new();
+    for draft in drafts {
+        let slug = draft.slug();
+        if let Some(other) = by_slug.get(&slug) {
+            diagnostics.push(Diagnostic::error(&draft.path, Some(1), format!("slug `{slug}` is already used by {other}; this article is skipped")));
+            continue;
+        }
+        if let Some(id) = draft.front.id {
+            if let Some(other) = by_id.get(&id) {
+                diagnostics.push(Diagnostic::error(&draft.path, line_of(&draft, "id"), format!("id {id} is already used by {other}; this article is skipped")));
+                continue;
+            }
+            by_id.insert(id, draft.path.clone());
+        }
+        by_slug.insert(slug, draft.path.clone());
+        accepted.push(draft);
+    }
+    for draft in &accepted {
+        for alias in &draft.front.aliases {
+            let alias = alias.trim_matches('/').to_lowercase();
+            if let Some(owner) = by_slug.get(&alias).filter(|o| **o != draft.path).or_else(|| alias_owner.get(&alias)) {
+                diagnostics.push(Diagnostic::error(&draft.path, line_of(draft, "aliases"), format!("alias `{alias}` is already used by {owner}; ignored")));
+            } else {
+                alias_owner.insert(alias, draft.path.clone());
+            }
+        }
+    }
+    let path_to_slug: HashMap<&str, String> = accepted.iter().map(|d| (d.path.as_str(), d.slug())).collect();
+    let mut library = Library { fixes, synonyms, ..Library::default() };
+    for draft in &accepted {
+        for w in &draft.warnings {
+            diagnostics.push(Diagnostic::warning(&draft.path, Some(w.line), w.message.clone()));
+        }
+        let resolve = |dest: &str| resolve_link(&draft.path, dest, &path_to_slug);
+        let (article, broken) = draft.render(&resolve);
+        for b in broken {
+            diagnostics.push(Diagnostic::warning(&draft.path, Some(b.line), format!("link to `{}` points to no article", b.dest)));
+        }
+        for fix in &article.fixes {
+            if !library.fixes.contains_key(fix) {
+                diagnostics.push(Diagnostic::error(&draft.path, line_of(draft, "fixes"), format!("fix `{fix}` does not exist (expected fixes/{fix}/fix.toml)")));
+            }
+        }
+        library.sources.insert(draft.path.clone(), draft.source.clone());
+        library.articles.push(Arc::new(article));
+    }
+    library.articles.sort_by(|a, b| a.slug.cmp(&b.slug));
+    for (i, a) in library.articles.iter().enumerate() {
+        library.by_slug.insert(a.slug.clone(), i);
+        if let Some(id) = a.id {
+            library.by_id.insert(id, i);
+        }
+    }
+    for (alias, path) in alias_owner {
+        if let Some(&i) = path_to_slug.get(path.as_str()).and_then(|s| library.by_slug.get(s)) {
+            library.aliases.insert(alias, i);
+        }
+    }
+    diagnostics.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
+    library.diagnostics = diagnostics;
+    library
+}
+
+fn line_of(draft: &Draft, key: &str) -> Option<usize> {
+    let yaml_end = draft.body_offset.min(draft.source.len());
+    draft.source[..yaml_end]
+        .lines()
+        .position(|l| l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':')))
+        .map(|i| i + 1)
+}
+
+/// Decides what a link in the article at `from` becomes.
+fn resolve_link(from: &str, dest: &str, path_to_slug: &HashMap<&str, String>) -> LinkTarget {
+    let (path_part, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (dest, None),
+    };
+    let path_part = path_part.split('?').next().unwrap_or("");
+    let is_external = path_part.contains(':') || path_part.starts_with('/') || path_part.starts_with("//");
+    if path_part.is_empty() || is_external || !path_part.to_ascii_lowercase().ends_with(".md") {
+        return LinkTarget::Keep;
+    }
+    let decoded = path_part.replace("%20", " ");
+    let base = Path::new(from).parent().unwrap_or(Path::new(""));
+    let mut parts: Vec<String> = Vec::new();
+    for c in base.join(&decoded).components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                if parts.pop().is_none() {
+                    return LinkTarget::Broken;
+                }
+            }
+            _ => {}
+        }
+    }
+    match path_to_slug.get(parts.join("/").as_str()) {
+        Some(slug) => {
+            let frag = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+            LinkTarget::Rewrite(format!("/kb/{slug}{frag}"))
+        }
+        None => LinkTarget::Broken,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+//! Article pages: `/kb/{slug}` (ids and aliases redirect there) and `/api/articles/{slug}`.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+
+use crate::content::{Article, Library, Lookup};
+use crate::fixes::Fix;
+use crate::state::AppState;
+
+use super::extract::Path;
+use super::views::{HtmlTemplate, Layout, product_url, tag_url};
+use super::{AppError, AppResult};
+
+/// `/kb/{slug}` rendered.
+#[derive(Template)]
+#[template(path = "articles/show.html")]
+pub struct ArticlePage {
+    /// Shared page chrome.
+    pub layout: Layout,
+    /// The article.
+    pub article: Arc<Article>,
+    /// Its fixes, in the order the article lists them.
+    pub fixes: Vec<Arc<Fix>>,
+    /// Related articles (shared tags and products).
+    pub related: Vec<Arc<Article>>,
+    /// Set when the last review is older than the review interval.
+    pub stale_since: Option<NaiveDate>,
+}
+
+impl ArticlePage {
+    fn product_url(&self, p: &str) -> String {
+        product_url(p)
+    }
+
+    fn tag_url(&self, t: &str) -> String {
+        tag_url(t)
+    }
+}
+
+/// Finds an article or the redirect to it.
+fn find<'a>(library: &'a Library, slug: &str) -> AppResult<Result<&'a Arc<Article>, Response>> {
+    match library.lookup(slug) {
+        Lookup::Found(article) => Ok(Ok(article)),
+        Lookup::Redirect(article) => Ok(Err(Redirect::permanent(&format!("/kb/{}", article.slug)).into_response())),
+        Lookup::Missing => Err(AppError::not_found(
+            "No article has this address. It may have been renamed: try searching for it.",
+        )),
+    }
+}
+
+/// `GET /kb/{slug}`.
+pub async fn show_article(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
+    let library = state.library();
+    let article = match find(&library, &slug)? {
+        Ok(article) => article.clone(),
+        Err(redirect) => return Ok(redirect),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let stale_since = article
+        .reviewed
+        .or(article.published)
+        .filter(|d| (today - *d).num_days() > i64::from(state.config.review_every));
+    let fixes = article.fixes.iter().filter_map(|id| library.fixes.get(id).cloned()).collect();
+    let related = library.related(&article, 5).into_iter().cloned().collect();
+    let layout = Layout::new(&state, &article.title)
+        .canonical(&format!("/kb/{}", article.slug))
+        .describe(&article.summary);
+    let layout = Layout { og_type: "article", ..layout };
+    Ok(HtmlTemplate(ArticlePage { layout, article, fixes, related, stale_since }).into_response())
+}
+
+/// `GET /api/articles/{slug}`: the article's metadata and HTML as JSON.
+pub async fn article_json(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
+    let library = state.library();
+    let article = match find(&library, &slug)? {
+        Ok(article) => article,
+        Err(redirect) => return Ok(redirect),
+    };
+    let base = state.config.base_url();
+    Ok(Json(serde_json::json!({
+        "slug": article.slug,
+        "id": article.id,
+        "title": article.title,
+        "url": format!("{base}/kb/{}", article.slug),
+        "path": article.path,
+        "summary": article.summary,
+        "products": article.products,
+        "tags": article.tags,
+        "symptoms": article.symptoms,
+        "published": article.published,
+        "reviewed": article.reviewed,
+        "aliases": article.aliases,
+        "fixes": article.fixes,
+        "toc": article.toc,
+        "html": article.html,
+    }))
+    .into_response())
+}

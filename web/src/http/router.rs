@@ -1,0 +1,102 @@
+//! Every URL of the site, in one function, plus the layers around them.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+use super::error::{ErrorFormat, ErrorMarker, render_error};
+use super::views::Layout;
+use super::{AppError, articles, assets, home, meta};
+
+/// Requests taking longer than this get a 408 instead of holding a connection forever.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest request body accepted anywhere (script uploads to `/verify` are the biggest).
+const BODY_LIMIT: usize = 1024 * 1024;
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Builds the router with all routes and middleware.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/", get(home::show_home))
+        .route("/kb/{*slug}", get(articles::show_article))
+        .route("/products/{product}", get(home::list_product))
+        .route("/tags/{tag}", get(home::list_tag))
+        .route("/api/articles/{*slug}", get(articles::article_json))
+        .route("/healthz", get(meta::healthz))
+        .route("/sitemap.xml", get(meta::sitemap))
+        .route("/feed.xml", get(meta::feed))
+        .route("/opensearch.xml", get(meta::opensearch))
+        .route("/robots.txt", get(meta::robots))
+        .route("/static/{name}", get(assets::serve_asset))
+        .route("/favicon.ico", get(|| async { Redirect::permanent(&assets::url("favicon.svg")) }));
+
+    routes
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        .layer(security_headers())
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found("There is nothing at this address. Try searching for what you need.")
+}
+
+/// Gives error responses their body: the HTML error page, or JSON under `/api`.
+async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let format = if request.uri().path().starts_with("/api/") { ErrorFormat::Json } else { ErrorFormat::Html };
+    let query = request.uri().path().trim_start_matches("/kb/").replace(['-', '/'], " ");
+    let response = next.run(request).await;
+    match response.extensions().get::<ErrorMarker>() {
+        Some(ErrorMarker(message)) => {
+            let mut layout = Layout::new(&state, "");
+            if response.status() == StatusCode::NOT_FOUND {
+                // Pre-fill the 404 page's search box with what the address seemed to look for.
+                layout.query = query.trim().to_owned();
+            }
+            render_error(response.status(), message, format, layout)
+        }
+        None => response,
+    }
+}
+
+fn security_headers() -> tower::layer::util::Stack<
+    SetResponseHeaderLayer<HeaderValue>,
+    tower::layer::util::Stack<
+        SetResponseHeaderLayer<HeaderValue>,
+        tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, SetResponseHeaderLayer<HeaderValue>>,
+    >,
+> {
+    let set = |name, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    tower::layer::util::Stack::new(
+        set(header::CONTENT_SECURITY_POLICY, CSP),
+        tower::layer::util::Stack::new(
+            set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            tower::layer::util::Stack::new(
+                set(header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+                set(header::X_FRAME_OPTIONS, "DENY"),
+            ),
+        ),
+    )
+}
+
+#[expect(dead_code, reason = "kept for handlers that need a plain 400 quickly")]
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, message.to_owned()).into_response()
+}

@@ -1,0 +1,50 @@
+//! The `fixkb` command line: parse, set up logging, dispatch.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use fixkb::config::Config;
+
+/// A self-hosted knowledge base with executable fixes.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the knowledge base (the default).
+    Serve,
+    /// Validate the content folder; prints `file:line: message`, exits 1 on errors.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "fixkb=info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => run_server(cli.config),
+        Command::Check => return fixkb::content::check::run(&cli.config.content),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_server(config: Config) -> anyhow::Result<()> {
+    tokio::runtime::Runtime::new()?.block_on(fixkb::serve(config))
+}
