@@ -1,0 +1,411 @@
+//! Analytics that request handlers fire and forget: searches, article views, downloads.
+//!
+//! Handlers push events into a bounded channel without waiting; one writer thread drains it and
+//! writes them in batches, one transaction per batch. A batch is written at most
+//! [`FLUSH_EVERY`] after its first event arrived, when it reaches [`MAX_BATCH`] events, when
+//! asked to ([`Writer::flush`]) and on shutdown. The same thread prunes the search log daily.
+//!
+//! If the disk cannot keep up and the channel fills, new events are dropped and counted rather
+//! than slowing requests down: these are statistics, not records.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rusqlite::{Connection, params};
+use unicode_normalization::UnicodeNormalization;
+
+/// The longest delay between an event and its write.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// Events written per transaction at most.
+const MAX_BATCH: usize = 2_000;
+/// Events waiting in the channel at most; beyond that they are dropped.
+const CHANNEL_CAPACITY: usize = 10_000;
+/// Events kept for a retry after a failed write at most.
+const MAX_PENDING: usize = 50_000;
+/// How often the search log is pruned while running.
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+/// Longest query text stored, in characters.
+const MAX_QUERY_CHARS: usize = 256;
+
+/// One analytics event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A search and how many hits it had.
+    Search {
+        /// The query as typed.
+        query: String,
+        /// Total hits.
+        hits: u64,
+        /// Unix seconds.
+        at: i64,
+    },
+    /// An article page was shown.
+    View {
+        /// Canonical slug.
+        slug: String,
+        /// Unix seconds.
+        at: i64,
+    },
+    /// A fix script was downloaded.
+    Download {
+        /// Fix id.
+        fix_id: String,
+        /// Unix seconds.
+        at: i64,
+    },
+}
+
+enum Msg {
+    Event(Event),
+    Flush(mpsc::Sender<()>),
+    Shutdown,
+}
+
+/// The handle to the writer thread.
+pub(crate) struct Writer {
+    tx: SyncSender<Msg>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Writer {
+    /// Starts the writer thread on the store's write connection.
+    pub(crate) fn start(conn: Arc<Mutex<Connection>>, retention_days: u32) -> anyhow::Result<Self> {
+        let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
+        let thread = std::thread::Builder::new()
+            .name("fixkb-store-writer".into())
+            .spawn(move || run(&rx, &conn, retention_days))
+            .context("starting the analytics writer thread")?;
+        Ok(Self {
+            tx,
+            thread: Mutex::new(Some(thread)),
+            dropped: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Queues an event without waiting; drops it if the queue is full or closed.
+    pub(crate) fn send(&self, event: Event) {
+        match self.tx.try_send(Msg::Event(event)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                if self.dropped.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
+                    tracing::warn!("analytics queue full or closed; dropping events");
+                }
+            }
+        }
+    }
+
+    /// Events dropped so far.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Blocks until every event queued before this call is written (or the writer is gone).
+    pub(crate) fn flush_blocking(&self) {
+        let (ack_tx, ack_rx) = mpsc::channel();
+        if self.tx.send(Msg::Flush(ack_tx)).is_ok() {
+            // An error only means the thread has already stopped, after its final flush.
+            let _ = ack_rx.recv();
+        }
+    }
+
+    /// Writes what is queued and stops the thread. Later events are dropped. Idempotent.
+    pub(crate) fn shutdown_blocking(&self) {
+        let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = handle {
+            let _ = self.tx.send(Msg::Shutdown);
+            if handle.join().is_err() {
+                tracing::error!("the analytics writer thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.shutdown_blocking();
+    }
+}
+
+fn run(rx: &mpsc::Receiver<Msg>, conn: &Mutex<Connection>, retention_days: u32) {
+    let mut batch: Vec<Event> = Vec::new();
+    let mut deadline: Option<Instant> = None;
+    let mut next_prune = Instant::now() + PRUNE_EVERY;
+    loop {
+        let wake = deadline.unwrap_or(next_prune).min(next_prune);
+        let msg = rx.recv_timeout(wake.saturating_duration_since(Instant::now()));
+        let mut stop = false;
+        let mut ack = None;
+        match msg {
+            Ok(Msg::Event(event)) => {
+                batch.push(event);
+                deadline.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
+            }
+            Ok(Msg::Flush(tx)) => ack = Some(tx),
+            Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => stop = true,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if !batch.is_empty()
+            && (stop
+                || ack.is_some()
+                || batch.len() >= MAX_BATCH
+                || deadline.is_some_and(|d| d <= Instant::now()))
+        {
+            let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+            match write_batch(&mut conn, &batch) {
+                Ok(()) => batch.clear(),
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), events = batch.len(), "writing analytics failed; will retry");
+                    if batch.len() > MAX_PENDING {
+                        batch.drain(..batch.len() - MAX_PENDING);
+                    }
+                }
+            }
+            deadline = (!batch.is_empty()).then(|| Instant::now() + FLUSH_EVERY);
+        }
+        if Instant::now() >= next_prune {
+            let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = prune_search_log(&mut conn, retention_days, super::now()) {
+                tracing::error!(error = %format!("{e:#}"), "pruning the search log failed");
+            }
+            next_prune = Instant::now() + PRUNE_EVERY;
+        }
+        if let Some(ack) = ack {
+            let _ = ack.send(());
+        }
+        if stop {
+            return;
+        }
+    }
+}
+
+/// Writes a batch in one transaction: search rows as they are, view and download counts summed
+/// per key and day first.
+pub(crate) fn write_batch(conn: &mut Connection, batch: &[Event]) -> anyhow::Result<()> {
+    let mut views: HashMap<(&str, i64), i64> = HashMap::new();
+    let mut downloads: HashMap<(&str, i64), i64> = HashMap::new();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut search = tx
+            .prepare_cached("INSERT INTO search_log (query, normalized, hits, at) VALUES (?1, ?2, ?3, ?4)")?;
+        for event in batch {
+            match event {
+                Event::Search { query, hits, at } => {
+                    let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
+                    let hits = i64::try_from(*hits).unwrap_or(i64::MAX);
+                    search.execute(params![query, normalize_query(&query), hits, at])?;
+                }
+                Event::View { slug, at } => *views.entry((slug, day(*at))).or_default() += 1,
+                Event::Download { fix_id, at } => {
+                    *downloads.entry((fix_id, day(*at))).or_default() += 1;
+                }
+            }
+        }
+        let mut view = tx.prepare_cached(
+            "INSERT INTO article_views (slug, day, count) VALUES (?1, ?2, ?3)
+             ON CONFLICT (slug, day) DO UPDATE SET count = count + excluded.count",
+        )?;
+        for ((slug, day), n) in views {
+            view.execute(params![slug, day, n])?;
+        }
+        let mut download = tx.prepare_cached(
+            "INSERT INTO downloads (fix_id, day, count) VALUES (?1, ?2, ?3)
+             ON CONFLICT (fix_id, day) DO UPDATE SET count = count + excluded.count",
+        )?;
+        for ((fix_id, day), n) in downloads {
+            download.execute(params![fix_id, day, n])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Deletes search log rows older than `days` days; returns how many.
+pub(crate) fn prune_search_log(conn: &mut Connection, days: u32, now: i64) -> anyhow::Result<usize> {
+    let cutoff = now - i64::from(days) * 86_400;
+    let n = conn.execute("DELETE FROM search_log WHERE at < ?1", [cutoff])?;
+    if n > 0 {
+        tracing::info!(rows = n, days, "pruned the search log");
+    }
+    Ok(n)
+}
+
+/// The form searches are grouped by in reports: Unicode-compatibility-normalised, lower-case,
+/// query punctuation (quotes, brackets, `?!,;*~^`) dropped, whitespace collapsed.
+pub fn normalize_query(query: &str) -> String {
+    let folded: String = query
+        .nfkc()
+        .flat_map(char::to_lowercase)
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '#' | '+' | '/' | '\\' | ':' | '$' | '%')
+            {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Days since 1970-01-01 (UTC).
+fn day(at: i64) -> i64 {
+    at.div_euclid(86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::migrations;
+
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations::migrate(&mut conn).unwrap();
+        conn
+    }
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn queries_normalise_for_grouping() {
+        assert_eq!(normalize_query("  TCP   Offload? "), "tcp offload");
+        assert_eq!(normalize_query("\"tcp offload\""), "tcp offload");
+        assert_eq!(normalize_query("ＴＣＰ offload"), "tcp offload");
+        assert_eq!(normalize_query("KB5034441 c:\\windows"), "kb5034441 c:\\windows");
+        assert_eq!(normalize_query("?!"), "");
+    }
+
+    #[test]
+    fn batch_sums_counters_per_day() {
+        let mut conn = db();
+        let day2 = 2 * 86_400;
+        let batch = vec![
+            Event::View {
+                slug: "a".into(),
+                at: 10,
+            },
+            Event::View {
+                slug: "a".into(),
+                at: 20,
+            },
+            Event::View {
+                slug: "a".into(),
+                at: day2,
+            },
+            Event::Download {
+                fix_id: "f".into(),
+                at: 5,
+            },
+            Event::Search {
+                query: "Foo  Bar".into(),
+                hits: 0,
+                at: 7,
+            },
+        ];
+        write_batch(&mut conn, &batch).unwrap();
+        write_batch(&mut conn, &batch[..1]).unwrap();
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count FROM article_views WHERE slug = 'a' AND day = 0"
+            ),
+            3
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count FROM article_views WHERE slug = 'a' AND day = 2"
+            ),
+            1
+        );
+        assert_eq!(count(&conn, "SELECT count FROM downloads WHERE fix_id = 'f'"), 1);
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM search_log WHERE normalized = 'foo bar' AND hits = 0"
+            ),
+            1
+        );
+    }
+
+    #[test]
+    fn prune_removes_only_rows_past_retention() {
+        let mut conn = db();
+        let now = 1_000 * 86_400;
+        let batch = vec![
+            Event::Search {
+                query: "old".into(),
+                hits: 1,
+                at: now - 181 * 86_400,
+            },
+            Event::Search {
+                query: "new".into(),
+                hits: 1,
+                at: now - 179 * 86_400,
+            },
+        ];
+        write_batch(&mut conn, &batch).unwrap();
+        assert_eq!(prune_search_log(&mut conn, 180, now).unwrap(), 1);
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM search_log WHERE query = 'new'"),
+            1
+        );
+    }
+
+    #[test]
+    fn writer_flushes_on_request_and_on_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrations::migrate(&mut conn).unwrap();
+        let conn = Arc::new(Mutex::new(conn));
+        let writer = Writer::start(conn.clone(), 180).unwrap();
+        writer.send(Event::View {
+            slug: "a".into(),
+            at: 1,
+        });
+        writer.flush_blocking();
+        let reader = Connection::open(&path).unwrap();
+        assert_eq!(count(&reader, "SELECT count FROM article_views"), 1);
+        writer.send(Event::View {
+            slug: "a".into(),
+            at: 1,
+        });
+        writer.shutdown_blocking();
+        assert_eq!(count(&reader, "SELECT count FROM article_views"), 2);
+        writer.send(Event::View {
+            slug: "a".into(),
+            at: 1,
+        }); // after shutdown: dropped
+        assert_eq!(writer.dropped(), 1);
+    }
+
+    #[test]
+    fn writer_flushes_within_a_second_unprompted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrations::migrate(&mut conn).unwrap();
+        let writer = Writer::start(Arc::new(Mutex::new(conn)), 180).unwrap();
+        let reader = Connection::open(&path).unwrap();
+        let start = Instant::now();
+        writer.send(Event::Download {
+            fix_id: "f".into(),
+            at: 1,
+        });
+        while count(&reader, "SELECT count(*) FROM downloads") == 0 {
+            assert!(
+                start.elapsed() < FLUSH_EVERY + Duration::from_millis(500),
+                "not flushed in time"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
