@@ -1,0 +1,3 @@
+//! Search benchmarks (being written).
+
+fn main() {}

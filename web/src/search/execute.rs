@@ -1,0 +1,150 @@
+//! Running a search: the query, one pass collecting the page of hits, the total and the facet
+//! counts, then hits filled in from the library with their snippets.
+
+use std::time::Instant;
+
+use tantivy::collector::{Count, FacetCollector, FacetCounts};
+use tantivy::schema::Facet as TantivyFacet;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader};
+
+use crate::content::{Facet, Library};
+
+use super::query::{self, Builder, Weights};
+use super::schema::names;
+use super::snippet::Snippeter;
+use super::suggest::kb_number;
+use super::{Facets, Hit, SearchIndex, SearchRequest, SearchResponse, article_url};
+
+impl SearchIndex {
+    /// Searches with the default weights. Never fails on user input: anything unreadable is
+    /// searched leniently, and index errors are logged and answered with no hits.
+    pub fn search(&self, library: &Library, req: &SearchRequest) -> SearchResponse {
+        self.search_with(library, req, &Weights::default())
+    }
+
+    /// Searches with explicit weights (the relevance set uses this to compare settings).
+    pub fn search_with(&self, library: &Library, req: &SearchRequest, weights: &Weights) -> SearchResponse {
+        let started = Instant::now();
+        let mut response = SearchResponse {
+            query: req.q.clone(),
+            ..SearchResponse::default()
+        };
+        response.redirect = kb_number(&req.q)
+            .and_then(|id| library.by_id(id))
+            .map(|a| article_url(&a.slug));
+        if let Err(e) = self.run(library, req, weights, &mut response) {
+            tracing::error!(error = %e, query = %req.q, "search failed");
+        }
+        response.took_ms = (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
+        response
+    }
+
+    fn run(
+        &self,
+        library: &Library,
+        req: &SearchRequest,
+        weights: &Weights,
+        response: &mut SearchResponse,
+    ) -> tantivy::Result<()> {
+        let parsed = query::parse(&req.q);
+        let products = canonical(req.products.iter().chain(&parsed.products), &library.products());
+        let tags = canonical(req.tags.iter().chain(&parsed.tags), &library.tags());
+        let searcher = self.reader.searcher();
+        let synonyms = self.synonyms.get(&library.synonyms);
+        let built = Builder::new(&self.fields, &searcher, weights, &synonyms)
+            .build(&req.q, &parsed, &products, &tags);
+        response.suggestion = built.suggestion;
+        let Some(query) = built.query else {
+            return Ok(());
+        };
+        let top = tantivy::collector::TopDocs::with_limit(req.limit())
+            .and_offset(req.offset)
+            .tweak_score(|segment: &SegmentReader| {
+                let rank = segment.fast_fields().f64(names::RANK).ok();
+                move |doc: DocId, score: Score| {
+                    score * rank.as_ref().and_then(|r| r.first(doc)).unwrap_or(1.0) as f32
+                }
+            });
+        let mut product_facets = FacetCollector::for_field(names::PRODUCTS);
+        product_facets.add_facet(TantivyFacet::root());
+        let mut tag_facets = FacetCollector::for_field(names::TAGS);
+        tag_facets.add_facet(TantivyFacet::root());
+        let (top, total, product_counts, tag_counts) =
+            searcher.search(&query, &(top, Count, product_facets, tag_facets))?;
+        response.total = total;
+        response.facets = Facets {
+            products: facet_values(&product_counts),
+            tags: facet_values(&tag_counts),
+        };
+        let mut snippeter = Snippeter::new();
+        for (score, address) in top {
+            let Some(article) = self
+                .slug_of(&searcher, address)
+                .and_then(|slug| library.article(&slug))
+            else {
+                continue;
+            };
+            response.hits.push(Hit {
+                slug: article.slug.clone(),
+                id: article.id,
+                title: article.title.clone(),
+                url: article_url(&article.slug),
+                path: article.path.clone(),
+                summary: article.summary.clone(),
+                snippet_html: snippeter.snippet(article, &built.highlight),
+                products: article.products.clone(),
+                tags: article.tags.clone(),
+                score,
+            });
+        }
+        Ok(())
+    }
+
+    /// The slug of an indexed document.
+    pub(super) fn slug_of(&self, searcher: &Searcher, address: DocAddress) -> Option<String> {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let column = segment.fast_fields().str(names::SLUG).ok().flatten()?;
+        let ord = column.term_ords(address.doc_id).next()?;
+        let mut slug = String::new();
+        column.ord_to_str(ord, &mut slug).ok()?;
+        Some(slug)
+    }
+}
+
+/// Filter values as the library spells them (`hyper-v` → `Hyper-V`); unknown ones kept as typed.
+fn canonical<'a>(values: impl Iterator<Item = &'a String>, known: &[Facet]) -> Vec<String> {
+    let squash = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    let mut out: Vec<String> = Vec::new();
+    for value in values {
+        let wanted = squash(value);
+        let resolved = known
+            .iter()
+            .find(|f| f.value == *value)
+            .or_else(|| known.iter().find(|f| squash(&f.value) == wanted));
+        let resolved = resolved.map_or_else(|| value.trim().to_owned(), |f| f.value.clone());
+        if !resolved.is_empty() && !out.contains(&resolved) {
+            out.push(resolved);
+        }
+    }
+    out
+}
+
+fn facet_values(counts: &FacetCounts) -> Vec<Facet> {
+    let mut out: Vec<Facet> = counts
+        .get(TantivyFacet::root())
+        .filter_map(|(facet, count)| {
+            let value = facet.to_path().last()?.to_string();
+            Some(Facet {
+                value,
+                count: usize::try_from(count).unwrap_or(usize::MAX),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    out
+}

@@ -1,0 +1,658 @@
+//! Reading what the user typed, and building the tantivy query from it.
+//!
+//! [`parse`] never fails: words, `"phrases"`, `-exclusions` and `product:`/`tag:` filters are
+//! picked out and everything else is a word. [`Builder`] turns that into one query: every word
+//! against every field with its weight (BM25 summed over fields), phrase boosts for adjacent
+//! words, synonym expansions, and typo or prefix expansions for words the index does not know.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Searcher, Term};
+
+use crate::content::Synonyms;
+
+use super::schema::{self, Fields};
+use super::snippet::Highlight;
+use super::{suggest, tokenize};
+
+/// Field weights and expansion factors. The defaults were chosen on the relevance set
+/// (`tests/relevance/queries.toml`; figures in BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    /// Title.
+    pub title: f32,
+    /// Summary.
+    pub summary: f32,
+    /// Symptoms.
+    pub symptoms: f32,
+    /// Headings.
+    pub headings: f32,
+    /// Body text.
+    pub body: f32,
+    /// Products and tags as words.
+    pub meta: f32,
+    /// Code parts.
+    pub code: f32,
+    /// A whole identifier (`0x80070005`, `Disable-NetAdapterLso`).
+    pub exact: f32,
+    /// KB number.
+    pub kb: f32,
+    /// Two adjacent query words found near each other (multiplies the field weight).
+    pub phrase: f32,
+    /// Proximity allowed for that boost.
+    pub slop: u32,
+    /// Synonym expansions (multiplies the field weight).
+    pub synonym: f32,
+    /// Typo corrections.
+    pub fuzzy: f32,
+    /// Completions of the last word.
+    pub prefix: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self {
+            title: 2.0,
+            summary: 1.5,
+            symptoms: 1.5,
+            headings: 1.0,
+            body: 1.0,
+            meta: 1.0,
+            code: 0.5,
+            exact: 3.0,
+            kb: 5.0,
+            phrase: 1.0,
+            slop: 2,
+            synonym: 0.8,
+            fuzzy: 0.7,
+            prefix: 0.5,
+        }
+    }
+}
+
+impl Weights {
+    fn prose(&self, f: &Fields) -> [(Field, f32); 6] {
+        let [title, summary, symptoms, headings, body, meta] = f.prose();
+        [
+            (title, self.title),
+            (summary, self.summary),
+            (symptoms, self.symptoms),
+            (headings, self.headings),
+            (body, self.body),
+            (meta, self.meta),
+        ]
+    }
+}
+
+/// A query string taken apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedQuery {
+    /// Free words, as typed.
+    pub words: Vec<String>,
+    /// Quoted phrases, which must match.
+    pub phrases: Vec<String>,
+    /// Words and phrases after `-`, which must not match.
+    pub excluded: Vec<String>,
+    /// `product:` filters.
+    pub products: Vec<String>,
+    /// `tag:` filters.
+    pub tags: Vec<String>,
+    /// False when the query ends in the middle of a free word (as-you-type).
+    pub last_word_complete: bool,
+}
+
+impl ParsedQuery {
+    /// True when there is nothing to search for or filter by.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+            && self.phrases.is_empty()
+            && self.excluded.is_empty()
+            && self.products.is_empty()
+            && self.tags.is_empty()
+    }
+}
+
+/// Takes a query string apart. Any input is accepted.
+pub fn parse(input: &str) -> ParsedQuery {
+    let mut out = ParsedQuery::default();
+    let chars: Vec<char> = input.chars().collect();
+    let mut i = 0;
+    let mut last_is_word = false;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            i += 1;
+            last_is_word = false;
+            continue;
+        }
+        let negate = matches!(chars[i], '-' | '!') && chars.get(i + 1).is_some_and(|c| !c.is_whitespace());
+        if negate || chars[i] == '+' {
+            i += 1;
+        }
+        last_is_word = false;
+        if chars[i] == '"' {
+            let (text, next) = quoted(&chars, i);
+            i = next;
+            push_nonempty(
+                if negate {
+                    &mut out.excluded
+                } else {
+                    &mut out.phrases
+                },
+                text,
+            );
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && !chars[i].is_whitespace() {
+            // `product:"Windows Server"`: a quote right after the colon opens the value.
+            if chars[i] == ':' && chars.get(i + 1) == Some(&'"') {
+                break;
+            }
+            i += 1;
+        }
+        let chunk: String = chars[start..i].iter().collect();
+        if let Some((key, value)) = chunk.split_once(':') {
+            let target = match key.to_ascii_lowercase().as_str() {
+                "product" | "products" => Some(&mut out.products),
+                "tag" | "tags" => Some(&mut out.tags),
+                _ => None,
+            };
+            if let Some(target) = target {
+                let value = if value.is_empty() && chars.get(i + 1) == Some(&'"') {
+                    let (text, next) = quoted(&chars, i + 1);
+                    i = next;
+                    text
+                } else {
+                    if value.is_empty() && chars.get(i) == Some(&':') {
+                        i += 1;
+                    }
+                    value.to_owned()
+                };
+                if !negate {
+                    push_nonempty(target, value);
+                }
+                continue;
+            }
+        }
+        if chars.get(i) == Some(&':') {
+            // A stray `word:"…"` with an unknown key: keep the word, the phrase follows.
+            i += 1;
+        }
+        if negate {
+            push_nonempty(&mut out.excluded, chunk);
+        } else if !chunk.trim_matches(|c: char| !c.is_alphanumeric()).is_empty() {
+            out.words.push(chunk);
+            last_is_word = true;
+        }
+    }
+    out.last_word_complete = !last_is_word;
+    out
+}
+
+fn quoted(chars: &[char], open: usize) -> (String, usize) {
+    let mut j = open + 1;
+    while j < chars.len() && chars[j] != '"' {
+        j += 1;
+    }
+    let text = chars[open + 1..j].iter().collect();
+    (text, (j + 1).min(chars.len()))
+}
+
+fn push_nonempty(target: &mut Vec<String>, value: String) {
+    let value = value.trim();
+    if !value.is_empty() {
+        target.push(value.to_owned());
+    }
+}
+
+/// Synonym groups analysed once per distinct synonyms file.
+#[derive(Default)]
+pub struct SynonymCache(Mutex<Option<(Synonyms, Arc<SynonymTable>)>>);
+
+impl SynonymCache {
+    /// The analysed table for `synonyms`, reusing the last one when unchanged.
+    pub fn get(&self, synonyms: &Synonyms) -> Arc<SynonymTable> {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached, table)) = slot.as_ref()
+            && cached == synonyms
+        {
+            return table.clone();
+        }
+        let table = Arc::new(SynonymTable::new(synonyms));
+        *slot = Some((synonyms.clone(), table.clone()));
+        table
+    }
+}
+
+/// Each synonym group as stemmed token sequences.
+#[derive(Debug, Default)]
+pub struct SynonymTable {
+    groups: Vec<Vec<Member>>,
+}
+
+#[derive(Debug)]
+struct Member {
+    raw: String,
+    tokens: Vec<String>,
+}
+
+impl SynonymTable {
+    fn new(synonyms: &Synonyms) -> Self {
+        let mut prose = schema::prose();
+        let groups = synonyms
+            .groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|raw| Member {
+                        raw: raw.clone(),
+                        tokens: schema::analyze(&mut prose, raw)
+                            .into_iter()
+                            .map(|t| t.1)
+                            .collect(),
+                    })
+                    .filter(|m| !m.tokens.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|g| g.len() > 1)
+            .collect();
+        Self { groups }
+    }
+
+    /// The other members of every group with a member found in `tokens`.
+    fn expansions<'a>(&'a self, tokens: &[String]) -> Vec<&'a Member> {
+        let mut out: Vec<&Member> = Vec::new();
+        for group in &self.groups {
+            let hit = group
+                .iter()
+                .position(|m| tokens.windows(m.tokens.len()).any(|w| w == m.tokens.as_slice()));
+            if let Some(hit) = hit {
+                out.extend(
+                    group
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, m)| *i != hit && !contains_seq(tokens, &m.tokens))
+                        .map(|(_, m)| m),
+                );
+            }
+        }
+        out
+    }
+}
+
+fn contains_seq(tokens: &[String], seq: &[String]) -> bool {
+    tokens.windows(seq.len()).any(|w| w == seq)
+}
+
+/// The built query plus what the results page needs from it.
+pub struct Built {
+    /// The query to run; `None` when there is nothing to search.
+    pub query: Option<Box<dyn Query>>,
+    /// Terms to mark in snippets.
+    pub highlight: Highlight,
+    /// The query with unknown words corrected, if any were.
+    pub suggestion: Option<String>,
+}
+
+/// Builds tantivy queries against one searcher.
+pub struct Builder<'a> {
+    fields: &'a Fields,
+    searcher: &'a Searcher,
+    weights: &'a Weights,
+    synonyms: &'a SynonymTable,
+    prose: TextAnalyzer,
+    code: TextAnalyzer,
+    plain: TextAnalyzer,
+}
+
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
+
+impl<'a> Builder<'a> {
+    /// A builder over `searcher`'s index.
+    pub fn new(
+        fields: &'a Fields,
+        searcher: &'a Searcher,
+        weights: &'a Weights,
+        synonyms: &'a SynonymTable,
+    ) -> Self {
+        Self {
+            fields,
+            searcher,
+            weights,
+            synonyms,
+            prose: schema::prose(),
+            code: schema::code(),
+            plain: schema::plain(),
+        }
+    }
+
+    /// Builds the query for `parsed` (with filters resolved to facet values by the caller).
+    pub fn build(
+        &mut self,
+        input: &str,
+        parsed: &ParsedQuery,
+        products: &[String],
+        tags: &[String],
+    ) -> Built {
+        let mut highlight = Highlight::default();
+        let mut clauses: Clauses = Vec::new();
+        let mut suggestion = None;
+        let mut scored = false;
+
+        let mut should: Clauses = Vec::new();
+        if !parsed.words.is_empty() {
+            suggestion = self.words(parsed, input, &mut should, &mut highlight);
+        }
+        if !should.is_empty() {
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+            scored = true;
+        }
+        for phrase in &parsed.phrases {
+            if let Some(q) = self.phrase_anywhere(phrase, 1.0, Some(&mut highlight)) {
+                clauses.push((Occur::Must, q));
+                scored = true;
+            }
+        }
+        for excluded in &parsed.excluded {
+            if let Some(q) = self.phrase_anywhere(excluded, 1.0, None) {
+                clauses.push((Occur::MustNot, q));
+            }
+        }
+        for (field, values) in [(self.fields.products, products), (self.fields.tags, tags)] {
+            for value in values {
+                let term = Term::from_facet(field, &Facet::from_path([value.as_str()]));
+                let q = ConstScoreQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), 0.0);
+                clauses.push((Occur::Must, Box::new(q)));
+            }
+        }
+        let filtered = !products.is_empty() || !tags.is_empty() || !parsed.excluded.is_empty();
+        if !scored && filtered && parsed.words.is_empty() && parsed.phrases.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+            scored = true;
+        }
+        let query: Option<Box<dyn Query>> =
+            scored.then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
+        Built {
+            query,
+            highlight,
+            suggestion,
+        }
+    }
+
+    /// The free words: per-field terms, identifiers, KB numbers, adjacent-pair boosts,
+    /// synonyms, and typo/prefix expansions. Returns the "did you mean" text.
+    fn words(
+        &mut self,
+        parsed: &ParsedQuery,
+        input: &str,
+        should: &mut Clauses,
+        highlight: &mut Highlight,
+    ) -> Option<String> {
+        let w = *self.weights;
+        let joined = parsed.words.join(" ");
+        let tokens = schema::analyze(&mut self.prose, &joined);
+        let mut seen = HashSet::new();
+        for (_, t) in &tokens {
+            if seen.insert(t.clone()) {
+                self.term_everywhere(t, 1.0, should);
+                highlight.prose.insert(t.clone());
+            }
+        }
+        // Code field: every part as typed (unstemmed), and whole identifiers weighted up.
+        let mut seen_code = HashSet::new();
+        for word in &parsed.words {
+            for (_, chunk) in tokenize::chunks(word) {
+                let compound = tokenize::is_compound(chunk);
+                for (i, (_, t)) in schema::analyze(&mut self.code, chunk).into_iter().enumerate() {
+                    if !seen_code.insert(t.clone()) || schema::is_stop_word(&t) {
+                        continue;
+                    }
+                    let weight = if compound && i == 0 { w.exact } else { w.code };
+                    should.push(term_query(self.fields.code, &t, weight));
+                    if compound && i == 0 {
+                        highlight.code.insert(t);
+                    }
+                }
+            }
+            let lower = word.to_ascii_lowercase();
+            if super::suggest::kb_number(&lower).is_some() {
+                let kb = lower.trim_start_matches("kb").trim().to_owned();
+                should.push(term_query(self.fields.kb, &kb, w.kb));
+            }
+        }
+        // Adjacent words near each other.
+        if w.phrase > 0.0 {
+            for pair in tokens.windows(2) {
+                let (p0, t0) = &pair[0];
+                let (p1, t1) = &pair[1];
+                for (field, fw) in [
+                    (self.fields.title, w.title),
+                    (self.fields.symptoms, w.symptoms),
+                    (self.fields.body, w.body),
+                ] {
+                    let terms = vec![
+                        (0, Term::from_field_text(field, t0)),
+                        (p1 - p0, Term::from_field_text(field, t1)),
+                    ];
+                    let q = PhraseQuery::new_with_offset_and_slop(terms, w.slop);
+                    should.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(q), fw * w.phrase)),
+                    ));
+                }
+            }
+        }
+        // Synonyms (single words or phrases) of anything typed.
+        let token_texts: Vec<String> = tokens.iter().map(|t| t.1.clone()).collect();
+        for member in self.synonyms.expansions(&token_texts) {
+            if let Some(q) = self.phrase_anywhere(&member.raw, w.synonym, Some(highlight)) {
+                should.push((Occur::Should, q));
+            }
+        }
+        self.corrections(parsed, input, should, highlight)
+    }
+
+    /// Typo and prefix expansions for words the index does not know (or barely knows).
+    fn corrections(
+        &mut self,
+        parsed: &ParsedQuery,
+        input: &str,
+        should: &mut Clauses,
+        highlight: &mut Highlight,
+    ) -> Option<String> {
+        let mut suggestion: Option<String> = None;
+        let last = parsed.words.len().saturating_sub(1);
+        for (i, word) in parsed.words.iter().enumerate() {
+            let plain = schema::analyze(&mut self.plain, word);
+            let [(_, u)] = plain.as_slice() else { continue };
+            if u.chars().count() < 3 || !u.chars().all(char::is_alphabetic) || schema::is_stop_word(u) {
+                continue;
+            }
+            let df = self.doc_freq(self.fields.spell, u);
+            if i == last && !parsed.last_word_complete && df == 0 {
+                let completions = suggest::prefix_terms(self.searcher, self.fields.spell, u, 8);
+                if !completions.is_empty() {
+                    for (c, _) in completions {
+                        self.stemmed_everywhere(&c, self.weights.prefix, should, highlight);
+                    }
+                    continue;
+                }
+            }
+            if df > 2 {
+                continue;
+            }
+            let max = if u.len() >= 8 { 2 } else { 1 };
+            let candidates = suggest::fuzzy_terms(self.searcher, self.fields.spell, u, max, 3);
+            // A rare word next to a common one is likely a typo of it ("conection").
+            let candidates: Vec<_> = candidates
+                .into_iter()
+                .filter(|(_, cdf)| df == 0 || *cdf >= 20 * df)
+                .collect();
+            for (c, _) in &candidates {
+                self.stemmed_everywhere(c, self.weights.fuzzy, should, highlight);
+            }
+            if let Some((best, _)) = candidates.first() {
+                let base = suggestion.take().unwrap_or_else(|| input.to_owned());
+                suggestion = Some(replace_word(&base, word, best));
+            }
+        }
+        suggestion
+    }
+
+    fn doc_freq(&self, field: Field, text: &str) -> u64 {
+        self.searcher
+            .doc_freq(&Term::from_field_text(field, text))
+            .unwrap_or(0)
+    }
+
+    /// An unstemmed vocabulary word, stemmed and searched in every prose field.
+    fn stemmed_everywhere(
+        &mut self,
+        word: &str,
+        factor: f32,
+        should: &mut Clauses,
+        highlight: &mut Highlight,
+    ) {
+        for (_, t) in schema::analyze(&mut self.prose, word) {
+            self.term_everywhere(&t, factor, should);
+            highlight.prose.insert(t);
+        }
+    }
+
+    /// One stemmed term in every prose field, each with its weight times `factor`.
+    fn term_everywhere(&self, token: &str, factor: f32, should: &mut Clauses) {
+        for (field, weight) in self.weights.prose(self.fields) {
+            if weight > 0.0 {
+                should.push(term_query(field, token, weight * factor));
+            }
+        }
+    }
+
+    /// `text` as a phrase in every prose field, or as a whole identifier in the code field;
+    /// `None` when it has no searchable words.
+    fn phrase_anywhere(
+        &mut self,
+        text: &str,
+        factor: f32,
+        highlight: Option<&mut Highlight>,
+    ) -> Option<Box<dyn Query>> {
+        let tokens = schema::analyze(&mut self.prose, text);
+        let mut should: Clauses = Vec::new();
+        for (field, weight) in self.weights.prose(self.fields) {
+            let weight = weight.max(0.1) * factor;
+            match tokens.as_slice() {
+                [] => {}
+                [(_, t)] => should.push(term_query(field, t, weight)),
+                _ => {
+                    let first = tokens[0].0;
+                    let terms = tokens
+                        .iter()
+                        .map(|(p, t)| (p - first, Term::from_field_text(field, t)))
+                        .collect();
+                    let q = PhraseQuery::new_with_offset(terms);
+                    should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight))));
+                }
+            }
+        }
+        let mut code_terms = Vec::new();
+        let chunks: Vec<&str> = tokenize::chunks(text).map(|(_, c)| c).collect();
+        if let [chunk] = chunks.as_slice() {
+            let code = schema::analyze(&mut self.code, chunk);
+            if let Some((_, whole)) = code.first() {
+                should.push(term_query(
+                    self.fields.code,
+                    whole,
+                    self.weights.exact.max(0.1) * factor,
+                ));
+                code_terms.push(whole.clone());
+            }
+        }
+        if let Some(h) = highlight {
+            h.prose.extend(tokens.into_iter().map(|t| t.1));
+            h.code.extend(code_terms);
+        }
+        (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
+    }
+}
+
+fn term_query(field: Field, text: &str, weight: f32) -> (Occur, Box<dyn Query>) {
+    let q = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs);
+    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight)))
+}
+
+/// Replaces the first whole-word occurrence of `word` in `text` with `with`.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let mut from = 0;
+    while let Some(found) = text[from..].find(word) {
+        let start = from + found;
+        let end = start + word.len();
+        let before_ok = text[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let after_ok = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        if before_ok && after_ok {
+            return format!("{}{with}{}", &text[..start], &text[end..]);
+        }
+        from = end;
+    }
+    text.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_picks_out_phrases_exclusions_and_filters() {
+        let p = parse(r#"vm "task offload" -checksum product:"Windows Server 2008 R2" tag:networking drop"#);
+        assert_eq!(p.words, ["vm", "drop"]);
+        assert_eq!(p.phrases, ["task offload"]);
+        assert_eq!(p.excluded, ["checksum"]);
+        assert_eq!(p.products, ["Windows Server 2008 R2"]);
+        assert_eq!(p.tags, ["networking"]);
+        assert!(!p.last_word_complete);
+    }
+
+    #[test]
+    fn parse_is_lenient() {
+        for input in [
+            "\"unterminated",
+            "-",
+            "product:",
+            "::",
+            "\"\"",
+            "-\"\"",
+            "a:\"b",
+            "((",
+            "tag:\"x",
+        ] {
+            let _ = parse(input);
+        }
+        assert_eq!(parse("\"unterminated phrase").phrases, ["unterminated phrase"]);
+        assert_eq!(parse("- lone dash").words, ["lone", "dash"]);
+        assert!(parse("offload ").last_word_complete);
+    }
+
+    #[test]
+    fn identifiers_with_dashes_are_words_not_exclusions() {
+        let p = parse("Disable-NetAdapterLso 0x80070005");
+        assert_eq!(p.words, ["Disable-NetAdapterLso", "0x80070005"]);
+        assert!(p.excluded.is_empty());
+    }
+
+    #[test]
+    fn replace_word_only_replaces_whole_words() {
+        assert_eq!(
+            replace_word("ofload the offload ofload", "ofload", "offload"),
+            "offload the offload ofload"
+        );
+        assert_eq!(replace_word("xofload", "ofload", "offload"), "xofload");
+    }
+}

@@ -1,0 +1,214 @@
+//! The snippet of a hit: the passage that matches the most query terms, HTML-escaped, with
+//! each match in `<mark>`.
+
+use std::collections::HashSet;
+
+use tantivy::tokenizer::TextAnalyzer;
+
+use crate::content::Article;
+
+/// Terms to mark, as the analyzers produce them.
+#[derive(Debug, Clone, Default)]
+pub struct Highlight {
+    /// Stemmed prose terms.
+    pub prose: HashSet<String>,
+    /// Whole identifiers (code analyzer).
+    pub code: HashSet<String>,
+}
+
+/// Longest snippet, in characters, before it is cut around its first match.
+const MAX_CHARS: usize = 240;
+/// Characters kept before the first match when cutting.
+const LEAD_CHARS: usize = 60;
+
+/// The analyzers a snippet needs; built once per search.
+pub struct Snippeter {
+    prose: TextAnalyzer,
+    code: TextAnalyzer,
+}
+
+impl Snippeter {
+    /// Analyzers as the index uses them.
+    pub fn new() -> Self {
+        Self {
+            prose: super::schema::prose(),
+            code: super::schema::code(),
+        }
+    }
+
+    /// The best passage of `article` for `highlight` (the summary when nothing matches).
+    pub fn snippet(&mut self, article: &Article, highlight: &Highlight) -> String {
+        let mut best: Option<(usize, Vec<(usize, usize)>, &str)> = None;
+        let passages = article
+            .symptoms
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(article.summary.as_str()))
+            .chain(article.text.lines().flat_map(sentences_within));
+        for passage in passages {
+            if passage.trim().is_empty() {
+                continue;
+            }
+            let (score, spans) = self.matches(passage, highlight);
+            if score > 0 && best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+                best = Some((score, spans, passage));
+            }
+        }
+        match best {
+            Some((_, spans, passage)) => render(passage, &spans),
+            None => escape(&cut(&article.summary, 0)),
+        }
+    }
+
+    /// Score (distinct terms matter most) and byte spans of matches in `passage`.
+    fn matches(&mut self, passage: &str, highlight: &Highlight) -> (usize, Vec<(usize, usize)>) {
+        let mut spans = Vec::new();
+        let mut distinct = HashSet::new();
+        if !highlight.prose.is_empty() {
+            let mut stream = self.prose.token_stream(passage);
+            while let Some(t) = stream.next() {
+                if highlight.prose.contains(&t.text) {
+                    spans.push((t.offset_from, t.offset_to));
+                    distinct.insert(t.text.clone());
+                }
+            }
+        }
+        if !highlight.code.is_empty() {
+            let mut stream = self.code.token_stream(passage);
+            while let Some(t) = stream.next() {
+                if highlight.code.contains(&t.text) {
+                    spans.push((t.offset_from, t.offset_to));
+                    distinct.insert(t.text.clone());
+                }
+            }
+        }
+        spans.sort_unstable();
+        (distinct.len() * 10 + spans.len().min(9), spans)
+    }
+}
+
+impl Default for Snippeter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A long line split into passages of whole sentences, each at most about [`MAX_CHARS`].
+fn sentences_within(line: &str) -> Vec<&str> {
+    if line.len() <= MAX_CHARS {
+        return vec![line];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut last_end = 0;
+    for (i, c) in line.char_indices() {
+        if matches!(c, '.' | '!' | '?' | ';') {
+            let end = i + c.len_utf8();
+            if end - start > MAX_CHARS && last_end > start {
+                out.push(&line[start..last_end]);
+                start = last_end;
+            }
+            last_end = end;
+        }
+    }
+    out.push(&line[start..]);
+    out
+}
+
+/// The passage with spans marked, cut to about [`MAX_CHARS`] around the first match.
+fn render(passage: &str, spans: &[(usize, usize)]) -> String {
+    let first = spans.first().map_or(0, |s| s.0);
+    let (start, end) = window(passage, first);
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut at = start;
+    for &(from, to) in spans {
+        if from < at || to > end {
+            continue;
+        }
+        out.push_str(&escape(&passage[at..from]));
+        out.push_str("<mark>");
+        out.push_str(&escape(&passage[from..to]));
+        out.push_str("</mark>");
+        at = to;
+    }
+    out.push_str(&escape(&passage[at..end]));
+    if end < passage.len() {
+        out.push('…');
+    }
+    out.trim().to_owned()
+}
+
+/// Byte range of at most [`MAX_CHARS`] characters that starts a little before `first`, on
+/// word boundaries.
+fn window(text: &str, first: usize) -> (usize, usize) {
+    if text.chars().count() <= MAX_CHARS {
+        return (0, text.len());
+    }
+    let mut start = first.saturating_sub(LEAD_CHARS);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    if start > 0 {
+        start = text[start..first].find(' ').map_or(start, |i| start + i + 1);
+    }
+    let end = text[start..]
+        .char_indices()
+        .nth(MAX_CHARS)
+        .map_or(text.len(), |(i, _)| start + i);
+    let end = if end < text.len() {
+        text[start..end].rfind(' ').map_or(end, |i| start + i)
+    } else {
+        end
+    };
+    (start, end.max(start))
+}
+
+fn cut(text: &str, first: usize) -> String {
+    let (start, end) = window(text, first);
+    let mut out = text[start..end].to_owned();
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_escapes_everything_but_marks() {
+        let text = "a <b> & c";
+        let html = render(text, &[(2, 5)]);
+        assert_eq!(html, "a <mark>&lt;b&gt;</mark> &amp; c");
+    }
+
+    #[test]
+    fn long_passages_are_cut_around_the_first_match() {
+        let text = format!("{} needle {}", "word ".repeat(100), "tail ".repeat(100));
+        let at = text.find("needle").unwrap_or(0);
+        let html = render(&text, &[(at, at + 6)]);
+        assert!(html.starts_with('…') && html.ends_with('…'), "{html}");
+        assert!(html.contains("<mark>needle</mark>"));
+        assert!(html.chars().count() < MAX_CHARS + 20);
+    }
+}

@@ -1,0 +1,1 @@
+//! Search behaviour tests (being written).
