@@ -14,7 +14,10 @@ async fn article_page_renders_with_metadata_toc_and_callouts() {
     assert!(html.contains("<meta name=\"twitter:card\""));
     assert!(html.contains("href=\"#fix-it\""), "custom id in the TOC");
     assert!(html.contains("callout-warning"));
-    assert!(html.contains("href=\"/kb/nested/other#cause\""), "relative link rewritten");
+    assert!(
+        html.contains("href=\"/kb/nested/other#cause\""),
+        "relative link rewritten"
+    );
     assert!(html.contains("href=\"/products/Hyper%2DV\""));
     insta::assert_snapshot!(res.main());
 }
@@ -37,7 +40,10 @@ async fn unknown_slug_is_a_404_page_with_a_search_box() {
     let html = res.text();
     assert!(html.contains("Page not found"));
     assert!(html.contains("name=\"q\""));
-    assert!(html.contains("value=\"no such article\""), "search box pre-filled");
+    assert!(
+        html.contains("value=\"no such article\""),
+        "search box pre-filled"
+    );
 }
 
 #[tokio::test]
@@ -70,11 +76,18 @@ async fn stale_article_shows_needs_review() {
 #[tokio::test]
 async fn foreign_docs_folder_serves_without_edits() {
     let app = TestApp::fixture("msdocs");
-    assert!(app.state.library().diagnostics.is_empty(), "{:?}", app.state.library().diagnostics);
+    assert!(
+        app.state.library().diagnostics.is_empty(),
+        "{:?}",
+        app.state.library().diagnostics
+    );
     let res = app.get("/kb/docs/networking/task-offload").await;
     assert_eq!(res.status, 200);
     let html = res.text();
-    assert!(html.contains("How TCP task offload works"), "description used as summary");
+    assert!(
+        html.contains("How TCP task offload works"),
+        "description used as summary"
+    );
     assert!(html.contains("31 March 2011"), "ms.date used as published");
     let home = app.get("/kb/index").await.text();
     assert!(home.contains("href=\"/kb/docs/networking/task-offload\""));
@@ -85,8 +98,16 @@ async fn broken_content_is_reported_and_the_rest_serves() {
     let app = TestApp::fixture("broken");
     let lib = app.state.library();
     let lines: Vec<String> = lib.diagnostics.iter().map(ToString::to_string).collect();
-    assert!(lines.iter().any(|l| l.starts_with("bad-yaml.md:") && l.contains("not valid YAML")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.starts_with("dup-id-b.md:2: error: id 5")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("bad-yaml.md:") && l.contains("not valid YAML")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("dup-id-b.md:2: error: id 5")),
+        "{lines:?}"
+    );
     assert_eq!(app.get("/kb/good").await.status, 200);
     assert_eq!(app.get("/kb/bad-yaml").await.status, 404);
 }
@@ -97,7 +118,10 @@ async fn home_lists_products_with_counts_and_recent_articles() {
     let res = app.get("/").await;
     assert_eq!(res.status, 200);
     let html = res.text();
-    assert!(html.contains(">Hyper-V</a> <span class=\"count\">2</span>"), "{html}");
+    assert!(
+        html.contains(">Hyper-V</a> <span class=\"count\">2</span>"),
+        "{html}"
+    );
     assert!(html.contains("Offload settings break VM networking"));
 }
 
@@ -125,8 +149,22 @@ async fn hot_reload_picks_up_new_edited_and_deleted_files() {
     })
     .await;
     crate::common::write(&app.content, "a.md", "---\ntitle: [broken\n---\n");
-    wait_until(|| app.state.library().diagnostics.iter().any(|d| d.message.contains("last good version"))).await;
-    assert_eq!(app.state.library().article("a").map(|a| a.title.clone()).as_deref(), Some("Edited title"));
+    wait_until(|| {
+        app.state
+            .library()
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("last good version"))
+    })
+    .await;
+    assert_eq!(
+        app.state
+            .library()
+            .article("a")
+            .map(|a| a.title.clone())
+            .as_deref(),
+        Some("Edited title")
+    );
     std::fs::remove_file(app.content.join("b.md")).expect("remove");
     wait_until(|| app.state.library().article("b").is_none()).await;
 }

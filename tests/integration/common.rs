@@ -79,19 +79,38 @@ impl TestApp {
         config.public_url = Some("https://kb.example.test".into());
         let library = Library::load(&content, None);
         let state = AppState(Arc::new(App::new(config, library)));
-        Self { state, content, _data: data, _content_dir: content_dir }
+        Self {
+            state,
+            content,
+            _data: data,
+            _content_dir: content_dir,
+        }
     }
 
     pub async fn get(&self, uri: &str) -> TestResponse {
-        self.request(Request::get(uri).body(Body::empty()).expect("request")).await
+        self.request(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
-        let response = fixkb::app(self.state.clone()).oneshot(request).await.expect("infallible");
+        let response = fixkb::app(self.state.clone())
+            .oneshot(request)
+            .await
+            .expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
-        TestResponse { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 }
 

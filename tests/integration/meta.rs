@@ -13,7 +13,10 @@ async fn healthz_reports_ok_and_counts() {
 async fn pages_carry_security_headers() {
     let res = TestApp::fixture("valid").get("/").await;
     let csp = res.header("content-security-policy");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"));
     assert_eq!(res.header("x-content-type-options"), "nosniff");
     assert_eq!(res.header("x-frame-options"), "DENY");
@@ -58,7 +61,10 @@ async fn sitemap_feed_and_opensearch_are_well_formed_xml() {
     for (path, needle) in [
         ("/sitemap.xml", "<loc>https://kb.example.test/kb/offload</loc>"),
         ("/feed.xml", "<title>Offload settings break VM networking</title>"),
-        ("/opensearch.xml", "template=\"https://kb.example.test/search?q={searchTerms}\""),
+        (
+            "/opensearch.xml",
+            "template=\"https://kb.example.test/search?q={searchTerms}\"",
+        ),
     ] {
         let res = app.get(path).await;
         assert_eq!(res.status, 200, "{path}");
@@ -71,6 +77,8 @@ async fn sitemap_feed_and_opensearch_are_well_formed_xml() {
 #[tokio::test]
 async fn wrong_method_is_405_not_500() {
     let app = TestApp::fixture("valid");
-    let req = axum::http::Request::delete("/kb/offload").body(axum::body::Body::empty()).expect("request");
+    let req = axum::http::Request::delete("/kb/offload")
+        .body(axum::body::Body::empty())
+        .expect("request");
     assert_eq!(app.request(req).await.status, 405);
 }

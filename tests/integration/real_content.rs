@@ -11,10 +11,19 @@ async fn bundled_content_loads_without_errors_or_warnings() {
     assert!(lib.articles.len() >= 7);
     for id in 1001..=1007 {
         let article = lib.by_id(id).unwrap_or_else(|| panic!("KB{id} is missing"));
-        assert!(!article.summary.is_empty() && !article.symptoms.is_empty(), "KB{id}");
-        assert!(article.published.is_some() && article.reviewed.is_some(), "KB{id}");
+        assert!(
+            !article.summary.is_empty() && !article.symptoms.is_empty(),
+            "KB{id}"
+        );
+        assert!(
+            article.published.is_some() && article.reviewed.is_some(),
+            "KB{id}"
+        );
         for section in ["Symptoms", "Cause", "Resolution", "More information"] {
-            assert!(article.headings.iter().any(|h| h == section), "KB{id} lacks {section}");
+            assert!(
+                article.headings.iter().any(|h| h == section),
+                "KB{id} lacks {section}"
+            );
         }
     }
 }
@@ -22,7 +31,13 @@ async fn bundled_content_loads_without_errors_or_warnings() {
 #[tokio::test]
 async fn every_bundled_article_page_renders() {
     let app = TestApp::real_content();
-    let slugs: Vec<String> = app.state.library().articles.iter().map(|a| a.slug.clone()).collect();
+    let slugs: Vec<String> = app
+        .state
+        .library()
+        .articles
+        .iter()
+        .map(|a| a.slug.clone())
+        .collect();
     for slug in slugs {
         let res = app.get(&format!("/kb/{slug}")).await;
         assert_eq!(res.status, 200, "{slug}");

@@ -15,13 +15,20 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 fn http_get(port: u16, path: &str) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )?;
     let mut out = String::new();
     stream.read_to_string(&mut out)?;
     Ok(out)
@@ -55,7 +62,10 @@ fn binary_serves_home_and_article_over_tcp_and_stops_on_sigterm() {
     let article = http_get(port, "/kb/1001").expect("get");
     assert!(article.starts_with("HTTP/1.1 308"), "{article}");
     let home = http_get(port, "/").expect("get");
-    assert!(home.starts_with("HTTP/1.1 200") && home.contains("fixkb"), "{home}");
+    assert!(
+        home.starts_with("HTTP/1.1 200") && home.contains("fixkb"),
+        "{home}"
+    );
 
     #[cfg(unix)]
     {

@@ -131,17 +131,30 @@ pub fn render(src: &str, resolve: &dyn Fn(&str) -> LinkTarget) -> Rendered {
                 )
             }
             Event::End(TagEnd::BlockQuote(Some(_))) => Event::Html("</div>\n".into()),
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 let dest_url = match resolve(&dest_url) {
                     LinkTarget::Keep => dest_url,
                     LinkTarget::Rewrite(url) => CowStr::from(url),
                     LinkTarget::Broken => {
                         let line = line_starts.partition_point(|&s| s <= range.start);
-                        out.broken_links.push(BrokenLink { line, dest: dest_url.to_string() });
+                        out.broken_links.push(BrokenLink {
+                            line,
+                            dest: dest_url.to_string(),
+                        });
                         dest_url
                     }
                 };
-                Event::Start(Tag::Link { link_type, dest_url, title, id })
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
             }
             Event::Code(ref c) => {
                 out.code.push_str(c);
@@ -226,7 +239,11 @@ fn finish_heading(
     }
     let id = ids.allocate(custom.as_deref(), &text);
     if level == 2 || level == 3 {
-        out.toc.push(TocEntry { level, id: id.clone(), text: text.clone() });
+        out.toc.push(TocEntry {
+            level,
+            id: id.clone(),
+            text: text.clone(),
+        });
     }
     out.text.push('\n');
     let label = escape_html(&format!("Link to this section: {text}"));
@@ -250,10 +267,18 @@ impl IdAllocator {
             return custom.to_owned();
         }
         let base = slugify_heading(text);
-        let base = if base.is_empty() { "section".to_owned() } else { base };
+        let base = if base.is_empty() {
+            "section".to_owned()
+        } else {
+            base
+        };
         loop {
             let n = self.counts.entry(base.clone()).or_insert(0);
-            let candidate = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
+            let candidate = if *n == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
             *n += 1;
             if self.used.insert(candidate.clone()) {
                 return candidate;

@@ -43,7 +43,11 @@ impl App {
     pub fn reload(&self) {
         let previous = self.library();
         let next = Library::load(&self.config.content, Some(&previous));
-        for d in next.diagnostics.iter().filter(|d| !previous.diagnostics.contains(d)) {
+        for d in next
+            .diagnostics
+            .iter()
+            .filter(|d| !previous.diagnostics.contains(d))
+        {
             tracing::warn!("{d}");
         }
         tracing::info!(articles = next.articles.len(), revision = %next.revision, "content reloaded");

@@ -120,7 +120,11 @@ impl Draft {
             symptoms: fm.symptoms.clone(),
             published: fm.published,
             reviewed: fm.reviewed,
-            aliases: fm.aliases.iter().map(|a| a.trim_matches('/').to_lowercase()).collect(),
+            aliases: fm
+                .aliases
+                .iter()
+                .map(|a| a.trim_matches('/').to_lowercase())
+                .collect(),
             fixes: fm.fixes.clone(),
             html: rendered.html,
             toc: rendered.toc,
@@ -135,7 +139,10 @@ impl Draft {
 
 /// The slug for a file path: without `.md`, lower-cased, spaces to `-`, folders kept.
 pub fn slug_from_path(path: &str) -> String {
-    let stem = path.strip_suffix(".md").or_else(|| path.strip_suffix(".MD")).unwrap_or(path);
+    let stem = path
+        .strip_suffix(".md")
+        .or_else(|| path.strip_suffix(".MD"))
+        .unwrap_or(path);
     stem.replace('\\', "/").to_lowercase().replace(' ', "-")
 }
 
@@ -173,7 +180,11 @@ mod tests {
     fn title_falls_back_to_h1_then_file_name() {
         let (a, _) = draft("x.md", "# From H1\n\nBody.").render(&|_| LinkTarget::Keep);
         assert_eq!(a.title, "From H1");
-        assert!(!a.html.contains("From H1"), "leading H1 is the page title: {}", a.html);
+        assert!(
+            !a.html.contains("From H1"),
+            "leading H1 is the page title: {}",
+            a.html
+        );
         let (b, _) = draft("my-file.md", "Body.").render(&|_| LinkTarget::Keep);
         assert_eq!(b.title, "my file");
     }

@@ -24,5 +24,9 @@ pub fn run(root: &Path) -> ExitCode {
         library.articles.len(),
         library.fixes.len()
     );
-    if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

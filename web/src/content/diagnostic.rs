@@ -38,11 +38,7 @@ impl Diagnostic {
     }
 
     /// A warning in `file` at `line`.
-    pub fn warning(
-        file: impl Into<PathBuf>,
-        line: Option<usize>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn warning(file: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(file, line, message)

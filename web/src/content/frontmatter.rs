@@ -60,10 +60,7 @@ pub struct FieldError {
 /// Splits `src` at its `---` fences. A file without front matter is all body.
 pub fn split(src: &str) -> Result<Split<'_>, FieldError> {
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
-    let Some(rest) = src
-        .strip_prefix("---\n")
-        .or_else(|| src.strip_prefix("---\r\n"))
-    else {
+    let Some(rest) = src.strip_prefix("---\n").or_else(|| src.strip_prefix("---\r\n")) else {
         return Ok(Split {
             yaml: "",
             body: src,
@@ -83,7 +80,8 @@ pub fn split(src: &str) -> Result<Split<'_>, FieldError> {
     }
     Err(FieldError {
         line: 1,
-        message: "front matter opened with `---` is never closed: add a line with `---` after the last field".into(),
+        message: "front matter opened with `---` is never closed: add a line with `---` after the last field"
+            .into(),
         fatal: true,
     })
 }
@@ -193,7 +191,10 @@ impl<'a> Reader<'a> {
                 Value::Number(n) => out.push(n.to_string()),
                 Value::String(_) | Value::Null => {}
                 _ => {
-                    self.warn(key, format!("`{key}` should be a list of text items; a nested value was ignored"));
+                    self.warn(
+                        key,
+                        format!("`{key}` should be a list of text items; a nested value was ignored"),
+                    );
                 }
             }
         }
@@ -210,7 +211,10 @@ impl<'a> Reader<'a> {
         match text.parse::<u32>() {
             Ok(id) if id > 0 => Some(id),
             _ => {
-                self.warn(key, format!("`{key}` must be a positive whole number such as 1001; ignored"));
+                self.warn(
+                    key,
+                    format!("`{key}` must be a positive whole number such as 1001; ignored"),
+                );
                 None
             }
         }
@@ -224,7 +228,10 @@ impl<'a> Reader<'a> {
         match parse_date(&text) {
             Some(d) => Some(d),
             None => {
-                self.warn(key, format!("`{key}` is not a date: write it as YYYY-MM-DD (e.g. 2011-03-31); ignored"));
+                self.warn(
+                    key,
+                    format!("`{key}` is not a date: write it as YYYY-MM-DD (e.g. 2011-03-31); ignored"),
+                );
                 None
             }
         }

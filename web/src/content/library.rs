@@ -76,8 +76,16 @@ impl Library {
                     let kept = previous
                         .and_then(|p| p.sources.get(&rel))
                         .and_then(|old| Draft::parse(&rel, old.clone()).ok());
-                    let suffix = if kept.is_some() { "; serving the last good version" } else { "; the article is skipped" };
-                    diagnostics.push(Diagnostic::error(&rel, Some(e.line), format!("{}{suffix}", e.message)));
+                    let suffix = if kept.is_some() {
+                        "; serving the last good version"
+                    } else {
+                        "; the article is skipped"
+                    };
+                    diagnostics.push(Diagnostic::error(
+                        &rel,
+                        Some(e.line),
+                        format!("{}{suffix}", e.message),
+                    ));
                     if let Some(draft) = kept {
                         revision_input.push((rel.clone(), draft.source.clone()));
                         drafts.push(draft);
@@ -157,7 +165,12 @@ impl Library {
     /// Articles most recently reviewed (or published), newest first.
     pub fn recently_reviewed(&self, limit: usize) -> Vec<&Arc<Article>> {
         let mut all: Vec<&Arc<Article>> = self.articles.iter().collect();
-        all.sort_by(|a, b| b.reviewed.or(b.published).cmp(&a.reviewed.or(a.published)).then_with(|| a.title.cmp(&b.title)));
+        all.sort_by(|a, b| {
+            b.reviewed
+                .or(b.published)
+                .cmp(&a.reviewed.or(a.published))
+                .then_with(|| a.title.cmp(&b.title))
+        });
         all.truncate(limit);
         all
     }
@@ -171,7 +184,11 @@ impl Library {
 /// `1001`, `kb1001`, `KB 1001` → 1001.
 pub fn parse_kb_number(text: &str) -> Option<u32> {
     let t = text.trim();
-    let t = t.strip_prefix("kb").or_else(|| t.strip_prefix("KB")).unwrap_or(t).trim();
+    let t = t
+        .strip_prefix("kb")
+        .or_else(|| t.strip_prefix("KB"))
+        .unwrap_or(t)
+        .trim();
     if t.is_empty() || t.len() > 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -183,21 +200,33 @@ fn facet<'a>(values: impl Iterator<Item = &'a String>) -> Vec<Facet> {
     for v in values {
         *counts.entry(v).or_default() += 1;
     }
-    let mut out: Vec<Facet> = counts.into_iter().map(|(value, count)| Facet { value: value.to_owned(), count }).collect();
+    let mut out: Vec<Facet> = counts
+        .into_iter()
+        .map(|(value, count)| Facet {
+            value: value.to_owned(),
+            count,
+        })
+        .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     out
 }
 
 fn markdown_files(root: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let walker = WalkDir::new(root).sort_by_file_name().into_iter().filter_entry(|e| {
-        let name = e.file_name().to_string_lossy();
-        // Hidden folders (.git) and the fixes folder are not articles.
-        !(e.depth() > 0 && name.starts_with('.')) && !(e.depth() == 1 && name == "fixes")
-    });
+    let walker = WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            // Hidden folders (.git) and the fixes folder are not articles.
+            !(e.depth() > 0 && name.starts_with('.')) && !(e.depth() == 1 && name == "fixes")
+        });
     for entry in walker {
         match entry {
-            Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("md")) => {
+            Ok(e)
+                if e.file_type().is_file()
+                    && e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("md")) =>
+            {
                 files.push(e.into_path());
             }
             Ok(_) => {}
@@ -211,10 +240,17 @@ fn markdown_files(root: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf
 }
 
 fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
-fn load_synonyms(root: &Path, diagnostics: &mut Vec<Diagnostic>, revision: &mut Vec<(String, Arc<str>)>) -> Synonyms {
+fn load_synonyms(
+    root: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+    revision: &mut Vec<(String, Arc<str>)>,
+) -> Synonyms {
     let path = root.join("synonyms.toml");
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Synonyms::default();
@@ -227,7 +263,12 @@ fn load_synonyms(root: &Path, diagnostics: &mut Vec<Diagnostic>, revision: &mut 
 }
 
 /// Assigns slugs, rejects duplicates, resolves links and checks fix references.
-fn build(drafts: Vec<Draft>, fixes: BTreeMap<String, Arc<Fix>>, synonyms: Synonyms, mut diagnostics: Vec<Diagnostic>) -> Library {
+fn build(
+    drafts: Vec<Draft>,
+    fixes: BTreeMap<String, Arc<Fix>>,
+    synonyms: Synonyms,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Library {
     let mut by_slug: HashMap<String, String> = HashMap::new(); // slug → path
     let mut by_id: HashMap<u32, String> = HashMap::new();
     let mut alias_owner: HashMap<String, String> = HashMap::new();
@@ -235,12 +276,20 @@ fn build(drafts: Vec<Draft>, fixes: BTreeMap<String, Arc<Fix>>, synonyms: Synony
     for draft in drafts {
         let slug = draft.slug();
         if let Some(other) = by_slug.get(&slug) {
-            diagnostics.push(Diagnostic::error(&draft.path, Some(1), format!("slug `{slug}` is already used by {other}; this article is skipped")));
+            diagnostics.push(Diagnostic::error(
+                &draft.path,
+                Some(1),
+                format!("slug `{slug}` is already used by {other}; this article is skipped"),
+            ));
             continue;
         }
         if let Some(id) = draft.front.id {
             if let Some(other) = by_id.get(&id) {
-                diagnostics.push(Diagnostic::error(&draft.path, line_of(&draft, "id"), format!("id {id} is already used by {other}; this article is skipped")));
+                diagnostics.push(Diagnostic::error(
+                    &draft.path,
+                    line_of(&draft, "id"),
+                    format!("id {id} is already used by {other}; this article is skipped"),
+                ));
                 continue;
             }
             by_id.insert(id, draft.path.clone());
@@ -251,15 +300,27 @@ fn build(drafts: Vec<Draft>, fixes: BTreeMap<String, Arc<Fix>>, synonyms: Synony
     for draft in &accepted {
         for alias in &draft.front.aliases {
             let alias = alias.trim_matches('/').to_lowercase();
-            if let Some(owner) = by_slug.get(&alias).filter(|o| **o != draft.path).or_else(|| alias_owner.get(&alias)) {
-                diagnostics.push(Diagnostic::error(&draft.path, line_of(draft, "aliases"), format!("alias `{alias}` is already used by {owner}; ignored")));
+            if let Some(owner) = by_slug
+                .get(&alias)
+                .filter(|o| **o != draft.path)
+                .or_else(|| alias_owner.get(&alias))
+            {
+                diagnostics.push(Diagnostic::error(
+                    &draft.path,
+                    line_of(draft, "aliases"),
+                    format!("alias `{alias}` is already used by {owner}; ignored"),
+                ));
             } else {
                 alias_owner.insert(alias, draft.path.clone());
             }
         }
     }
     let path_to_slug: HashMap<&str, String> = accepted.iter().map(|d| (d.path.as_str(), d.slug())).collect();
-    let mut library = Library { fixes, synonyms, ..Library::default() };
+    let mut library = Library {
+        fixes,
+        synonyms,
+        ..Library::default()
+    };
     for draft in &accepted {
         for w in &draft.warnings {
             diagnostics.push(Diagnostic::warning(&draft.path, Some(w.line), w.message.clone()));
@@ -267,11 +328,19 @@ fn build(drafts: Vec<Draft>, fixes: BTreeMap<String, Arc<Fix>>, synonyms: Synony
         let resolve = |dest: &str| resolve_link(&draft.path, dest, &path_to_slug);
         let (article, broken) = draft.render(&resolve);
         for b in broken {
-            diagnostics.push(Diagnostic::warning(&draft.path, Some(b.line), format!("link to `{}` points to no article", b.dest)));
+            diagnostics.push(Diagnostic::warning(
+                &draft.path,
+                Some(b.line),
+                format!("link to `{}` points to no article", b.dest),
+            ));
         }
         for fix in &article.fixes {
             if !library.fixes.contains_key(fix) {
-                diagnostics.push(Diagnostic::error(&draft.path, line_of(draft, "fixes"), format!("fix `{fix}` does not exist (expected fixes/{fix}/fix.toml)")));
+                diagnostics.push(Diagnostic::error(
+                    &draft.path,
+                    line_of(draft, "fixes"),
+                    format!("fix `{fix}` does not exist (expected fixes/{fix}/fix.toml)"),
+                ));
             }
         }
         library.sources.insert(draft.path.clone(), draft.source.clone());
@@ -285,7 +354,10 @@ fn build(drafts: Vec<Draft>, fixes: BTreeMap<String, Arc<Fix>>, synonyms: Synony
         }
     }
     for (alias, path) in alias_owner {
-        if let Some(&i) = path_to_slug.get(path.as_str()).and_then(|s| library.by_slug.get(s)) {
+        if let Some(&i) = path_to_slug
+            .get(path.as_str())
+            .and_then(|s| library.by_slug.get(s))
+        {
             library.aliases.insert(alias, i);
         }
     }
@@ -298,7 +370,10 @@ fn line_of(draft: &Draft, key: &str) -> Option<usize> {
     let yaml_end = draft.body_offset.min(draft.source.len());
     draft.source[..yaml_end]
         .lines()
-        .position(|l| l.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':')))
+        .position(|l| {
+            l.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
         .map(|i| i + 1)
 }
 

@@ -37,8 +37,15 @@ mod tests {
 
     #[test]
     fn parses_and_lowercases_groups() {
-        let s = Synonyms::parse("s.toml", "groups = [[\"LSO\", \"Large Send Offload\"], [\"alone\"]]").unwrap();
-        assert_eq!(s.groups, [vec!["lso".to_owned(), "large send offload".to_owned()]]);
+        let s = Synonyms::parse(
+            "s.toml",
+            "groups = [[\"LSO\", \"Large Send Offload\"], [\"alone\"]]",
+        )
+        .unwrap();
+        assert_eq!(
+            s.groups,
+            [vec!["lso".to_owned(), "large send offload".to_owned()]]
+        );
     }
 
     #[test]

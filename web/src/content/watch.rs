@@ -16,7 +16,10 @@ use crate::state::App;
 const DEBOUNCE: Duration = Duration::from_millis(250);
 
 /// Keeps the watcher alive; dropping it stops hot reload.
-pub struct Watcher(#[expect(dead_code, reason = "held only to keep the watcher running")] Debouncer<notify::RecommendedWatcher, RecommendedCache>);
+pub struct Watcher(
+    #[expect(dead_code, reason = "held only to keep the watcher running")]
+    Debouncer<notify::RecommendedWatcher, RecommendedCache>,
+);
 
 /// Starts watching `app.config.content`. Must be called inside a tokio runtime.
 pub fn spawn(app: Arc<App>) -> anyhow::Result<Watcher> {

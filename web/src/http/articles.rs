@@ -46,7 +46,9 @@ impl ArticlePage {
 fn find<'a>(library: &'a Library, slug: &str) -> AppResult<Result<&'a Arc<Article>, Response>> {
     match library.lookup(slug) {
         Lookup::Found(article) => Ok(Ok(article)),
-        Lookup::Redirect(article) => Ok(Err(Redirect::permanent(&format!("/kb/{}", article.slug)).into_response())),
+        Lookup::Redirect(article) => Ok(Err(
+            Redirect::permanent(&format!("/kb/{}", article.slug)).into_response()
+        )),
         Lookup::Missing => Err(AppError::not_found(
             "No article has this address. It may have been renamed: try searching for it.",
         )),
@@ -65,13 +67,27 @@ pub async fn show_article(State(state): State<AppState>, Path(slug): Path<String
         .reviewed
         .or(article.published)
         .filter(|d| (today - *d).num_days() > i64::from(state.config.review_every));
-    let fixes = article.fixes.iter().filter_map(|id| library.fixes.get(id).cloned()).collect();
+    let fixes = article
+        .fixes
+        .iter()
+        .filter_map(|id| library.fixes.get(id).cloned())
+        .collect();
     let related = library.related(&article, 5).into_iter().cloned().collect();
     let layout = Layout::new(&state, &article.title)
         .canonical(&format!("/kb/{}", article.slug))
         .describe(&article.summary);
-    let layout = Layout { og_type: "article", ..layout };
-    Ok(HtmlTemplate(ArticlePage { layout, article, fixes, related, stale_since }).into_response())
+    let layout = Layout {
+        og_type: "article",
+        ..layout
+    };
+    Ok(HtmlTemplate(ArticlePage {
+        layout,
+        article,
+        fixes,
+        related,
+        stale_since,
+    })
+    .into_response())
 }
 
 /// `GET /api/articles/{slug}`: the article's metadata and HTML as JSON.

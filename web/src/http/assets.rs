@@ -19,7 +19,11 @@ struct Asset {
 
 macro_rules! asset {
     ($name:literal, $type:literal) => {
-        ($name, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/", $name)) as &[u8], $type)
+        (
+            $name,
+            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/", $name)) as &[u8],
+            $type,
+        )
     };
 }
 
@@ -34,7 +38,14 @@ fn assets() -> &'static HashMap<&'static str, Asset> {
         .into_iter()
         .map(|(name, bytes, content_type)| {
             let etag = format!("\"{}\"", crate::util::short_hash(bytes));
-            (name, Asset { bytes, content_type, etag })
+            (
+                name,
+                Asset {
+                    bytes,
+                    content_type,
+                    etag,
+                },
+            )
         })
         .collect()
     })
@@ -50,11 +61,17 @@ pub fn url(name: &str) -> String {
 
 /// `GET /static/{name}`.
 pub async fn serve_asset(Path(name): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
-    let asset = assets().get(name.as_str()).ok_or_else(|| AppError::not_found("No such file."))?;
+    let asset = assets()
+        .get(name.as_str())
+        .ok_or_else(|| AppError::not_found("No such file."))?;
     let etag = HeaderValue::from_str(&asset.etag).map_err(|e| AppError::Internal(e.into()))?;
     let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
     if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == etag) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)]).into_response());
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
     }
     Ok((
         [

@@ -84,7 +84,9 @@ impl IntoResponse for AppError {
         }
         let mut response = status.into_response();
         // The middleware in the router turns this marker into the right body.
-        response.extensions_mut().insert(ErrorMarker(self.public_message()));
+        response
+            .extensions_mut()
+            .insert(ErrorMarker(self.public_message()));
         response
     }
 }
@@ -103,7 +105,12 @@ pub fn render_error(status: StatusCode, message: &str, format: ErrorFormat, layo
                 StatusCode::INTERNAL_SERVER_ERROR => "Server error".to_owned(),
                 s => s.canonical_reason().unwrap_or("Error").to_owned(),
             };
-            let page = ErrorPage { layout: layout.with_title(&heading), status: status.as_u16(), heading, message: message.to_owned() };
+            let page = ErrorPage {
+                layout: layout.with_title(&heading),
+                status: status.as_u16(),
+                heading,
+                message: message.to_owned(),
+            };
             (status, HtmlTemplate(page)).into_response()
         }
     }

@@ -69,13 +69,23 @@ pub async fn show_home(State(state): State<AppState>) -> HtmlTemplate<HomePage> 
 }
 
 /// `GET /products/{product}`.
-pub async fn list_product(State(state): State<AppState>, Path(product): Path<String>) -> AppResult<HtmlTemplate<ListingPage>> {
-    listing(&state, "Product", product, |a, p| a.products.iter().any(|x| x.eq_ignore_ascii_case(p)))
+pub async fn list_product(
+    State(state): State<AppState>,
+    Path(product): Path<String>,
+) -> AppResult<HtmlTemplate<ListingPage>> {
+    listing(&state, "Product", product, |a, p| {
+        a.products.iter().any(|x| x.eq_ignore_ascii_case(p))
+    })
 }
 
 /// `GET /tags/{tag}`.
-pub async fn list_tag(State(state): State<AppState>, Path(tag): Path<String>) -> AppResult<HtmlTemplate<ListingPage>> {
-    listing(&state, "Tag", tag, |a, t| a.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+pub async fn list_tag(
+    State(state): State<AppState>,
+    Path(tag): Path<String>,
+) -> AppResult<HtmlTemplate<ListingPage>> {
+    listing(&state, "Tag", tag, |a, t| {
+        a.tags.iter().any(|x| x.eq_ignore_ascii_case(t))
+    })
 }
 
 fn listing(
@@ -85,12 +95,29 @@ fn listing(
     matches: impl Fn(&Article, &str) -> bool,
 ) -> AppResult<HtmlTemplate<ListingPage>> {
     let library = state.library();
-    let mut articles: Vec<Arc<Article>> = library.articles.iter().filter(|a| matches(a, &name)).cloned().collect();
+    let mut articles: Vec<Arc<Article>> = library
+        .articles
+        .iter()
+        .filter(|a| matches(a, &name))
+        .cloned()
+        .collect();
     if articles.is_empty() {
-        return Err(AppError::not_found(format!("No article is filed under the {} “{name}”.", kind.to_lowercase())));
+        return Err(AppError::not_found(format!(
+            "No article is filed under the {} “{name}”.",
+            kind.to_lowercase()
+        )));
     }
     articles.sort_by(|a, b| a.title.cmp(&b.title));
-    let path = if kind == "Product" { product_url(&name) } else { tag_url(&name) };
+    let path = if kind == "Product" {
+        product_url(&name)
+    } else {
+        tag_url(&name)
+    };
     let layout = Layout::new(state, &format!("{kind}: {name}")).canonical(&path);
-    Ok(HtmlTemplate(ListingPage { layout, kind, name, articles }))
+    Ok(HtmlTemplate(ListingPage {
+        layout,
+        kind,
+        name,
+        articles,
+    }))
 }

@@ -25,7 +25,9 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn sitemap(State(state): State<AppState>) -> impl IntoResponse {
     let library = state.library();
     let base = state.config.base_url();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
     out.push_str(&format!("  <url><loc>{}/</loc></url>\n", xml(&base)));
     for a in &library.articles {
         out.push_str(&format!("  <url><loc>{}/kb/{}</loc>", xml(&base), xml(&a.slug)));
@@ -53,7 +55,10 @@ pub async fn feed(State(state): State<AppState>) -> impl IntoResponse {
     );
     for a in recent {
         let url = format!("{base}/kb/{}", a.slug);
-        let updated = a.reviewed.or(a.published).map_or_else(|| "1970-01-01".to_owned(), |d| d.to_string());
+        let updated = a
+            .reviewed
+            .or(a.published)
+            .map_or_else(|| "1970-01-01".to_owned(), |d| d.to_string());
         out.push_str(&format!(
             "  <entry>\n    <title>{}</title>\n    <id>{u}</id>\n    <link href=\"{u}\"/>\n    <updated>{updated}T00:00:00Z</updated>\n",
             xml(&a.title),
@@ -62,10 +67,16 @@ pub async fn feed(State(state): State<AppState>) -> impl IntoResponse {
         if let Some(p) = a.published {
             out.push_str(&format!("    <published>{p}T00:00:00Z</published>\n"));
         }
-        out.push_str(&format!("    <summary>{}</summary>\n  </entry>\n", xml(&a.summary)));
+        out.push_str(&format!(
+            "    <summary>{}</summary>\n  </entry>\n",
+            xml(&a.summary)
+        ));
     }
     out.push_str("</feed>\n");
-    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], out)
+    (
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        out,
+    )
 }
 
 /// `GET /opensearch.xml`: lets browsers add the knowledge base as a search engine.
@@ -74,7 +85,13 @@ pub async fn opensearch(State(state): State<AppState>) -> impl IntoResponse {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OpenSearchDescription xmlns=\"http://a9.com/-/spec/opensearch/1.1/\">\n  <ShortName>fixkb</ShortName>\n  <Description>Search the troubleshooting knowledge base</Description>\n  <InputEncoding>UTF-8</InputEncoding>\n  <Image type=\"image/svg+xml\">{base}/favicon.ico</Image>\n  <Url type=\"text/html\" method=\"get\" template=\"{base}/search?q={{searchTerms}}\"/>\n  <Url type=\"application/x-suggestions+json\" method=\"get\" template=\"{base}/api/suggest?q={{searchTerms}}&amp;format=opensearch\"/>\n</OpenSearchDescription>\n"
     );
-    ([(header::CONTENT_TYPE, "application/opensearchdescription+xml; charset=utf-8")], body)
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/opensearchdescription+xml; charset=utf-8",
+        )],
+        body,
+    )
 }
 
 /// `GET /robots.txt`.

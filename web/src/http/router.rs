@@ -41,14 +41,20 @@ pub fn router(state: AppState) -> Router {
         .route("/opensearch.xml", get(meta::opensearch))
         .route("/robots.txt", get(meta::robots))
         .route("/static/{name}", get(assets::serve_asset))
-        .route("/favicon.ico", get(|| async { Redirect::permanent(&assets::url("favicon.svg")) }));
+        .route(
+            "/favicon.ico",
+            get(|| async { Redirect::permanent(&assets::url("favicon.svg")) }),
+        );
 
     routes
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(security_headers())
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -60,8 +66,16 @@ async fn not_found() -> AppError {
 
 /// Gives error responses their body: the HTML error page, or JSON under `/api`.
 async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let format = if request.uri().path().starts_with("/api/") { ErrorFormat::Json } else { ErrorFormat::Html };
-    let query = request.uri().path().trim_start_matches("/kb/").replace(['-', '/'], " ");
+    let format = if request.uri().path().starts_with("/api/") {
+        ErrorFormat::Json
+    } else {
+        ErrorFormat::Html
+    };
+    let query = request
+        .uri()
+        .path()
+        .trim_start_matches("/kb/")
+        .replace(['-', '/'], " ");
     let response = next.run(request).await;
     match response.extensions().get::<ErrorMarker>() {
         Some(ErrorMarker(message)) => {
@@ -83,7 +97,9 @@ fn security_headers() -> tower::layer::util::Stack<
         tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, SetResponseHeaderLayer<HeaderValue>>,
     >,
 > {
-    let set = |name, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    let set = |name, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
     tower::layer::util::Stack::new(
         set(header::CONTENT_SECURITY_POLICY, CSP),
         tower::layer::util::Stack::new(

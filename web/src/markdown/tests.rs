@@ -52,7 +52,10 @@ fn gfm_extras_render() {
 
 #[test]
 fn code_blocks_are_highlighted_and_collected_for_search() {
-    let r = render("```powershell\nDisable-NetAdapterLso -Name 'Ethernet'\n```\n", &keep);
+    let r = render(
+        "```powershell\nDisable-NetAdapterLso -Name 'Ethernet'\n```\n",
+        &keep,
+    );
     assert!(r.html.contains("hl-"), "{}", r.html);
     assert!(r.code.contains("Disable-NetAdapterLso"));
     assert!(!r.text.contains("Disable-NetAdapterLso"));
@@ -60,7 +63,8 @@ fn code_blocks_are_highlighted_and_collected_for_search() {
 
 #[test]
 fn raw_html_is_sanitized() {
-    let out = html("<script>alert(1)</script>\n\n<p onclick=\"x()\">hi</p>\n\n<img src=x onerror=alert(1)>\n");
+    let out =
+        html("<script>alert(1)</script>\n\n<p onclick=\"x()\">hi</p>\n\n<img src=x onerror=alert(1)>\n");
     assert!(!out.contains("<script"), "{out}");
     assert!(!out.contains("onclick"), "{out}");
     assert!(!out.contains("onerror"), "{out}");
@@ -74,8 +78,17 @@ fn links_are_rewritten_or_reported_with_their_line() {
         "missing.md" => LinkTarget::Broken,
         _ => LinkTarget::Keep,
     };
-    let r = render("See [o](other.md).\n\nAnd\n[m](missing.md) and [x](https://example.org).\n", &resolve);
+    let r = render(
+        "See [o](other.md).\n\nAnd\n[m](missing.md) and [x](https://example.org).\n",
+        &resolve,
+    );
     assert!(r.html.contains("href=\"/kb/other\""), "{}", r.html);
     assert!(r.html.contains("href=\"https://example.org\""));
-    assert_eq!(r.broken_links, [BrokenLink { line: 4, dest: "missing.md".into() }]);
+    assert_eq!(
+        r.broken_links,
+        [BrokenLink {
+            line: 4,
+            dest: "missing.md".into()
+        }]
+    );
 }

@@ -54,20 +54,40 @@ fn duplicate_ids_slugs_and_aliases_are_errors() {
         ("d.md", "---\naliases: [a]\n---\n"),
     ]);
     let messages: Vec<String> = lib.diagnostics.iter().map(ToString::to_string).collect();
-    assert!(messages.iter().any(|m| m.starts_with("b.md:2: error: id 1 is already used by a.md")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.starts_with("c.md:1: error: slug `a`")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.contains("d.md") && m.contains("alias `a`")), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("b.md:2: error: id 1 is already used by a.md")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.starts_with("c.md:1: error: slug `a`")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("d.md") && m.contains("alias `a`")),
+        "{messages:?}"
+    );
 }
 
 #[test]
 fn relative_links_are_rewritten_and_broken_ones_warned() {
     let (_d, lib) = library(&[
-        ("net/a.md", "# A\n\nSee [b](../b.md#cause) and [gone](missing.md).\n"),
+        (
+            "net/a.md",
+            "# A\n\nSee [b](../b.md#cause) and [gone](missing.md).\n",
+        ),
         ("b.md", "# B\n"),
     ]);
     let a = lib.article("net/a").unwrap();
     assert!(a.html.contains("href=\"/kb/b#cause\""), "{}", a.html);
-    let d = lib.diagnostics.iter().find(|d| d.file == Path::new("net/a.md")).unwrap();
+    let d = lib
+        .diagnostics
+        .iter()
+        .find(|d| d.file == Path::new("net/a.md"))
+        .unwrap();
     assert_eq!(d.line, Some(3));
     assert!(!d.is_error());
 }
@@ -76,7 +96,13 @@ fn relative_links_are_rewritten_and_broken_ones_warned() {
 fn missing_fix_reference_is_an_error_naming_the_fix() {
     let (_d, lib) = library(&[("a.md", "---\ntitle: A\nfixes: [nope]\n---\n")]);
     assert!(lib.has_errors());
-    assert!(lib.diagnostics[0].to_string().contains("a.md:3: error: fix `nope` does not exist"), "{}", lib.diagnostics[0]);
+    assert!(
+        lib.diagnostics[0]
+            .to_string()
+            .contains("a.md:3: error: fix `nope` does not exist"),
+        "{}",
+        lib.diagnostics[0]
+    );
 }
 
 #[test]
@@ -88,7 +114,10 @@ fn reload_keeps_last_good_version_of_a_broken_file() {
     let second = Library::load(dir.path(), Some(&first));
     assert_eq!(second.article("a").unwrap().title, "Good title");
     assert!(second.diagnostics[0].message.contains("last good version"));
-    assert_eq!(first.revision, second.revision, "the served content did not change");
+    assert_eq!(
+        first.revision, second.revision,
+        "the served content did not change"
+    );
 }
 
 #[test]
@@ -107,7 +136,13 @@ fn facets_count_products_and_related_prefers_shared_tags() {
         ("c.md", "---\nproducts: [X]\n---\n"),
         ("d.md", "---\nproducts: [Y]\n---\n"),
     ]);
-    assert_eq!(lib.products()[0], Facet { value: "X".into(), count: 3 });
+    assert_eq!(
+        lib.products()[0],
+        Facet {
+            value: "X".into(),
+            count: 3
+        }
+    );
     let a = lib.article("a").unwrap();
     let related: Vec<&str> = lib.related(a, 5).iter().map(|r| r.slug.as_str()).collect();
     assert_eq!(related, ["b", "c"]);
@@ -115,7 +150,11 @@ fn facets_count_products_and_related_prefers_shared_tags() {
 
 #[test]
 fn hidden_folders_and_fixes_folder_are_not_articles() {
-    let (_d, lib) = library(&[("a.md", "# A"), (".git/x.md", "# X"), ("fixes/f/readme.md", "# F")]);
+    let (_d, lib) = library(&[
+        ("a.md", "# A"),
+        (".git/x.md", "# X"),
+        ("fixes/f/readme.md", "# F"),
+    ]);
     assert_eq!(lib.articles.len(), 1);
 }
 
