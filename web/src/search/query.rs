@@ -152,6 +152,7 @@ pub fn parse(input: &str) -> ParsedQuery {
         while i < chars.len() && !chars[i].is_whitespace() {
             // `product:"Windows Server"`: a quote right after the colon opens the value.
             if chars[i] == ':' && chars.get(i + 1) == Some(&'"') {
+                i += 1;
                 break;
             }
             i += 1;
@@ -164,14 +165,11 @@ pub fn parse(input: &str) -> ParsedQuery {
                 _ => None,
             };
             if let Some(target) = target {
-                let value = if value.is_empty() && chars.get(i + 1) == Some(&'"') {
-                    let (text, next) = quoted(&chars, i + 1);
+                let value = if value.is_empty() && chars.get(i) == Some(&'"') {
+                    let (text, next) = quoted(&chars, i);
                     i = next;
                     text
                 } else {
-                    if value.is_empty() && chars.get(i) == Some(&':') {
-                        i += 1;
-                    }
                     value.to_owned()
                 };
                 if !negate {
@@ -179,10 +177,6 @@ pub fn parse(input: &str) -> ParsedQuery {
                 }
                 continue;
             }
-        }
-        if chars.get(i) == Some(&':') {
-            // A stray `word:"…"` with an unknown key: keep the word, the phrase follows.
-            i += 1;
         }
         if negate {
             push_nonempty(&mut out.excluded, chunk);

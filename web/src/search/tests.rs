@@ -1,1 +1,381 @@
-//! Search behaviour tests (being written).
+//! Search behaviour over small fixture libraries.
+
+use std::path::Path;
+
+use super::*;
+use crate::content::Library;
+
+pub(super) fn write_files(root: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+fn library(files: &[(&str, &str)]) -> (tempfile::TempDir, Library) {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), files);
+    let library = Library::load(dir.path(), None);
+    (dir, library)
+}
+
+const OFFLOAD: &str = "---
+id: 1001
+title: TCP Checksum Offload is not TCP Task Offload
+summary: Turning off checksum offload does not cure flaky VM networking on Hyper-V.
+products: [Hyper-V, Windows Server 2008 R2]
+tags: [networking, offload]
+symptoms:
+  - \"VMs lose network connectivity intermittently\"
+---
+# TCP Checksum Offload is not TCP Task Offload
+
+Large send offload is set per adapter. Run `Disable-NetAdapterLso -Name Ethernet` or set
+the value under `HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters`.
+
+```powershell
+Disable-NetAdapterLso -Name \"Ethernet 2\"
+```
+";
+
+const ACCESS: &str = "---
+id: 1002
+title: Update fails with access denied
+summary: Windows Update stops with error 0x80070005 when the service account lacks rights.
+products: [Windows Server 2012]
+tags: [updates]
+symptoms:
+  - \"Installing KB2664888 fails with 0x80070005\"
+---
+The installer reports \"access denied\" & stops. Check the rights of the SYSTEM account.
+";
+
+const AZURE: &str = "---
+id: 1003
+title: VM to VM network communication in Windows Azure
+summary: Role instances only accept traffic on declared endpoints.
+products: [Windows Azure]
+tags: [networking, azure]
+symptoms:
+  - \"Role instances in the same cloud service cannot connect to each other\"
+---
+Declare Input or Internal endpoints and open the guest firewall.
+";
+
+const HUB: &str = "---
+title: Networking articles
+summary: Every networking article.
+tags: [networking]
+---
+- [TCP Checksum Offload is not TCP Task Offload](offload.md): VMs lose network connectivity intermittently; checksum offload, task offload, large send offload.
+- [VM to VM](azure.md): Role instances cannot connect; network connectivity.
+- [Access](access.md): access denied.
+- [Offload again](offload.md): offload offload network connectivity.
+- [More](azure.md): network.
+- [Even more](access.md): network connectivity lost.
+";
+
+const SYNONYMS: &str = "groups = [[\"LSO\", \"large send offload\", \"TCP segmentation offload\", \"TSO\"], [\"SCVMM\", \"Virtual Machine Manager\"]]\n";
+
+fn fixture() -> (tempfile::TempDir, Library) {
+    library(&[
+        ("offload.md", OFFLOAD),
+        ("access.md", ACCESS),
+        ("azure.md", AZURE),
+        ("hub.md", HUB),
+        ("synonyms.toml", SYNONYMS),
+    ])
+}
+
+fn slugs(index: &SearchIndex, library: &Library, q: &str) -> Vec<String> {
+    index
+        .search(library, &SearchRequest::new(q))
+        .hits
+        .into_iter()
+        .map(|h| h.slug)
+        .collect()
+}
+
+fn first(index: &SearchIndex, library: &Library, q: &str) -> Option<String> {
+    slugs(index, library, q).into_iter().next()
+}
+
+#[test]
+fn symptom_finds_the_article_about_it_not_the_hub() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    assert_eq!(
+        first(&index, &lib, "vms lose network connectivity").as_deref(),
+        Some("offload")
+    );
+    assert_eq!(
+        first(&index, &lib, "cloud service instances cannot connect").as_deref(),
+        Some("azure")
+    );
+}
+
+#[test]
+fn error_codes_and_identifiers_are_found_whole_and_by_parts() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    for q in [
+        "0x80070005",
+        "80070005",
+        "KB2664888",
+        "2664888",
+        "error 0x80070005",
+        "\"0x80070005\"",
+    ] {
+        assert_eq!(first(&index, &lib, q).as_deref(), Some("access"), "{q}");
+    }
+    for q in [
+        "Disable-NetAdapterLso",
+        "NetAdapterLso",
+        r"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters",
+        "tcpip parameters",
+    ] {
+        assert_eq!(first(&index, &lib, q).as_deref(), Some("offload"), "{q}");
+    }
+}
+
+#[test]
+fn quoted_phrases_must_match_and_exclusions_must_not() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let hits = slugs(&index, &lib, "\"access denied\"");
+    assert_eq!(hits.first().map(String::as_str), Some("access"));
+    assert!(!hits.contains(&"azure".to_owned()));
+    let hits = slugs(&index, &lib, "network -offload");
+    assert!(!hits.contains(&"offload".to_owned()), "{hits:?}");
+    assert!(hits.contains(&"azure".to_owned()), "{hits:?}");
+}
+
+#[test]
+fn product_and_tag_filters_narrow_and_facets_count() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let all = index.search(&lib, &SearchRequest::new("network"));
+    let networking = all
+        .facets
+        .tags
+        .iter()
+        .find(|f| f.value == "networking")
+        .map(|f| f.count);
+    assert_eq!(networking, Some(3), "{:?}", all.facets);
+    let hits = slugs(&index, &lib, "network product:hyper-v");
+    assert_eq!(hits, ["offload"]);
+    let req = SearchRequest {
+        q: "network".into(),
+        tags: vec!["azure".into()],
+        ..SearchRequest::default()
+    };
+    let only = index.search(&lib, &req);
+    assert_eq!(only.total, 1);
+    assert_eq!(only.hits[0].slug, "azure");
+    // A filter alone lists everything it matches.
+    assert_eq!(index.search(&lib, &SearchRequest::new("tag:networking")).total, 3);
+}
+
+#[test]
+fn synonyms_expand_to_multi_word_terms() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    assert_eq!(first(&index, &lib, "TSO").as_deref(), Some("offload"));
+    assert_eq!(
+        first(&index, &lib, "tcp segmentation offload").as_deref(),
+        Some("offload")
+    );
+}
+
+#[test]
+fn typos_still_find_and_suggest_a_correction() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let r = index.search(&lib, &SearchRequest::new("conectivity ofload"));
+    assert_eq!(r.hits.first().map(|h| h.slug.as_str()), Some("offload"));
+    assert_eq!(r.suggestion.as_deref(), Some("connectivity offload"));
+    assert_eq!(
+        index.search(&lib, &SearchRequest::new("offload")).suggestion,
+        None
+    );
+}
+
+#[test]
+fn last_word_is_a_prefix_while_typing() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    assert_eq!(first(&index, &lib, "role endpo").as_deref(), Some("azure"));
+    let s = index.suggest(&lib, "tcp check", 5);
+    assert_eq!(s.first().map(|s| s.slug.as_str()), Some("offload"));
+    let s = index.suggest(&lib, "windows az", 5);
+    assert_eq!(s.first().map(|s| s.slug.as_str()), Some("azure"));
+    assert_eq!(
+        index.suggest(&lib, "1002", 5).first().map(|s| s.slug.as_str()),
+        Some("access")
+    );
+}
+
+#[test]
+fn kb_numbers_redirect_to_their_article() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    for q in ["1001", "KB1001", "kb 1001"] {
+        assert_eq!(
+            index.search(&lib, &SearchRequest::new(q)).redirect.as_deref(),
+            Some("/kb/offload"),
+            "{q}"
+        );
+    }
+    assert_eq!(index.search(&lib, &SearchRequest::new("9999")).redirect, None);
+}
+
+#[test]
+fn snippets_mark_matches_and_escape_the_rest() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let r = index.search(&lib, &SearchRequest::new("access denied installer"));
+    let hit = &r.hits[0];
+    assert!(
+        hit.snippet_html.contains("<mark>installer</mark>"),
+        "{}",
+        hit.snippet_html
+    );
+    assert!(
+        hit.snippet_html.contains("&amp;") && hit.snippet_html.contains("&quot;"),
+        "{}",
+        hit.snippet_html
+    );
+    assert_eq!(hit.path, "access.md");
+    assert_eq!(hit.url, "/kb/access");
+}
+
+#[test]
+fn any_input_is_a_search() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    for q in [
+        "",
+        " ",
+        "\"",
+        "-",
+        "--",
+        "product:",
+        "tag:\"",
+        "(((",
+        "AND OR NOT",
+        "*",
+        "\\",
+        "a:b:c",
+        "\u{0}",
+        "ü",
+        "-\"\"",
+        "offload~2^3",
+        "[TO]",
+        "{}",
+        "\"unterminated offload",
+    ] {
+        let r = index.search(&lib, &SearchRequest::new(q));
+        assert!(r.total >= r.hits.len(), "{q}");
+    }
+    assert_eq!(index.search(&lib, &SearchRequest::new("")).total, 0);
+}
+
+#[test]
+fn pagination_pages_through_results() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let all = slugs(&index, &lib, "network");
+    let mut paged = Vec::new();
+    for offset in 0..all.len() {
+        let req = SearchRequest {
+            q: "network".into(),
+            limit: Some(1),
+            offset,
+            ..SearchRequest::default()
+        };
+        let r = index.search(&lib, &req);
+        assert_eq!(r.total, all.len());
+        paged.extend(r.hits.into_iter().map(|h| h.slug));
+    }
+    assert_eq!(paged, all);
+}
+
+#[test]
+fn response_serializes_as_the_api_contract() {
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let json = serde_json::to_value(index.search(&lib, &SearchRequest::new("offload"))).unwrap();
+    let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["facets", "hits", "query", "suggestion", "took_ms", "total"]
+    );
+    let hit = json["hits"][0].as_object().unwrap();
+    let mut keys: Vec<&str> = hit.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "path",
+            "products",
+            "score",
+            "slug",
+            "snippet_html",
+            "summary",
+            "tags",
+            "title",
+            "url"
+        ]
+    );
+    assert!(json["facets"]["products"][0]["value"].is_string());
+    assert!(json["facets"]["tags"][0]["count"].is_number());
+}
+
+#[test]
+fn restart_reuses_the_index_and_changes_reindex_alone() {
+    let (content, lib) = fixture();
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("index");
+    let first = SearchIndex::open_dir(&dir).unwrap();
+    let stats = first.update(&lib).unwrap();
+    assert_eq!(stats.added, 4);
+    drop(first);
+
+    let again = SearchIndex::open_dir(&dir).unwrap();
+    let stats = again.update(&lib).unwrap();
+    assert_eq!((stats.added, stats.updated, stats.unchanged), (0, 0, 4));
+
+    write_files(
+        content.path(),
+        &[("azure.md", &AZURE.replace("firewall", "firewall zebra"))],
+    );
+    std::fs::remove_file(content.path().join("access.md")).unwrap();
+    let lib2 = Library::load(content.path(), Some(&lib));
+    let stats = again.update(&lib2).unwrap();
+    assert_eq!(
+        (stats.added, stats.updated, stats.removed, stats.unchanged),
+        (0, 1, 1, 2)
+    );
+    assert_eq!(first_hit(&again, &lib2, "zebra"), Some("azure".into()));
+    assert_eq!(again.search(&lib2, &SearchRequest::new("0x80070005")).total, 0);
+    assert_eq!(again.len(), 3);
+}
+
+fn first_hit(index: &SearchIndex, lib: &Library, q: &str) -> Option<String> {
+    first(index, lib, q)
+}
+
+#[test]
+fn a_schema_version_change_rebuilds() {
+    let (_content, lib) = fixture();
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("index");
+    SearchIndex::open(&dir, &lib).unwrap();
+    std::fs::write(dir.join("fixkb-schema-version"), "0\n").unwrap();
+    let index = SearchIndex::open_dir(&dir).unwrap();
+    assert!(index.is_empty());
+    assert_eq!(index.update(&lib).unwrap().added, 4);
+}

@@ -129,7 +129,7 @@ fn tokenize(text: &str, out: &mut Vec<Token>) {
             }
             if part_pieces.len() > 1 {
                 for (piece_start, piece) in part_pieces {
-                    if piece.chars().count() > 1 {
+                    if piece.chars().count() > 1 && piece.len() < part.len() {
                         let p = abs + piece_start;
                         out.push(token(piece.to_owned(), p, p + piece.len(), position));
                     }
