@@ -27,7 +27,7 @@ async fn kb_number_and_alias_redirect_permanently_to_the_slug() {
     let app = TestApp::fixture("valid");
     for from in ["/kb/42", "/kb/KB42", "/kb/old-offload"] {
         let res = app.get(from).await;
-        assert_eq!(res.status, 308, "{from}");
+        assert_eq!(res.status, 301, "{from}");
         assert_eq!(res.header("location"), "/kb/offload", "{from}");
     }
 }

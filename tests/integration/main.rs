@@ -1,6 +1,7 @@
 //! The one integration-test binary: drives `fixkb::app()` over fixture content folders.
 
 mod articles;
+mod cli;
 mod common;
 mod meta;
 mod real_content;

@@ -60,7 +60,7 @@ fn binary_serves_home_and_article_over_tcp_and_stops_on_sigterm() {
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let article = http_get(port, "/kb/1001").expect("get");
-    assert!(article.starts_with("HTTP/1.1 308"), "{article}");
+    assert!(article.starts_with("HTTP/1.1 301"), "{article}");
     let home = http_get(port, "/").expect("get");
     assert!(
         home.starts_with("HTTP/1.1 200") && home.contains("fixkb"),

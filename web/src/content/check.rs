@@ -20,13 +20,23 @@ pub fn run(root: &Path) -> ExitCode {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     println!(
-        "checked {} articles and {} fixes: {errors} errors, {warnings} warnings",
-        library.articles.len(),
-        library.fixes.len()
+        "checked {} and {}: {}, {}",
+        plural(library.articles.len(), "article"),
+        plural(library.fixes.len(), "fix"),
+        plural(errors, "error"),
+        plural(warnings, "warning"),
     );
     if errors > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    match (n, word) {
+        (1, _) => format!("1 {word}"),
+        (_, "fix") => format!("{n} fixes"),
+        _ => format!("{n} {word}s"),
     }
 }

@@ -96,7 +96,10 @@ pub fn parse(yaml: &str) -> Result<(FrontMatter, Vec<FieldError>), FieldError> {
     }
     let value: Value = serde_norway::from_str(yaml).map_err(|e| FieldError {
         line: e.location().map_or(1, |l| l.line() + 1),
-        message: format!("front matter is not valid YAML: {e}"),
+        message: format!(
+            "front matter is not valid YAML: {}",
+            without_positions(&e.to_string())
+        ),
         fatal: true,
     })?;
     let map = match value {
@@ -236,6 +239,16 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// Drops the parser's "at line 3 column 1" parts: they count from the start of the YAML, not
+/// the file, and the diagnostic already carries the file line.
+fn without_positions(message: &str) -> String {
+    static POSITION: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = POSITION.get_or_init(|| {
+        regex::Regex::new(r" at line \d+ column \d+").unwrap_or_else(|_| unreachable!("valid regex"))
+    });
+    re.replace_all(message, "").into_owned()
 }
 
 /// Reads `YYYY-MM-DD` (optionally followed by a time), or the `MM/DD/YYYY` of MS-docs.

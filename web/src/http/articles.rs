@@ -5,7 +5,8 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 
 use crate::content::{Article, Library, Lookup};
@@ -46,9 +47,7 @@ impl ArticlePage {
 fn find<'a>(library: &'a Library, slug: &str) -> AppResult<Result<&'a Arc<Article>, Response>> {
     match library.lookup(slug) {
         Lookup::Found(article) => Ok(Ok(article)),
-        Lookup::Redirect(article) => Ok(Err(
-            Redirect::permanent(&format!("/kb/{}", article.slug)).into_response()
-        )),
+        Lookup::Redirect(article) => Ok(Err(moved_permanently(&format!("/kb/{}", article.slug)))),
         Lookup::Missing => Err(AppError::not_found(
             "No article has this address. It may have been renamed: try searching for it.",
         )),
@@ -116,4 +115,14 @@ pub async fn article_json(State(state): State<AppState>, Path(slug): Path<String
         "html": article.html,
     }))
     .into_response())
+}
+
+/// A 301 to `location`: old links (ids, aliases) are permanent and search engines should
+/// move their ranking to the canonical URL.
+pub fn moved_permanently(location: &str) -> Response {
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
 }
