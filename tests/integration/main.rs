@@ -5,4 +5,5 @@ mod cli;
 mod common;
 mod meta;
 mod real_content;
+mod robustness;
 mod smoke;
