@@ -1,3 +1,4 @@
+#![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
 //! The one integration-test binary: drives `fixkb::app()` over fixture content folders.
 
 mod articles;

@@ -219,7 +219,9 @@ fn markdown_files(root: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf
         .filter_entry(|e| {
             let name = e.file_name().to_string_lossy();
             // Hidden folders (.git) and the fixes folder are not articles.
-            !(e.depth() > 0 && name.starts_with('.')) && !(e.depth() == 1 && name == "fixes")
+            let hidden = e.depth() > 0 && name.starts_with('.');
+            let fixes = e.depth() == 1 && name == "fixes";
+            !hidden && !fixes
         });
     for entry in walker {
         match entry {
@@ -394,11 +396,7 @@ fn resolve_link(from: &str, dest: &str, path_to_slug: &HashMap<&str, String>) ->
     for c in base.join(&decoded).components() {
         match c {
             Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
-            Component::ParentDir => {
-                if parts.pop().is_none() {
-                    return LinkTarget::Broken;
-                }
-            }
+            Component::ParentDir if parts.pop().is_none() => return LinkTarget::Broken,
             _ => {}
         }
     }

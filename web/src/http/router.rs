@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 use super::error::{ErrorFormat, ErrorMarker, render_error};
 use super::views::Layout;
-use super::{AppError, articles, assets, home, meta};
+use super::{AppError, articles, assets, feedback, home, meta, receipts};
 
 /// Requests taking longer than this get a 408 instead of holding a connection forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,7 +31,18 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(home::show_home))
-        .route("/kb/{*slug}", get(articles::show_article))
+        .route(
+            "/kb/{*slug}",
+            get(articles::show_article).post(feedback::submit_article_feedback),
+        )
+        .route(
+            "/r/{receipt}",
+            get(receipts::show_receipt).post(receipts::submit_receipt_feedback),
+        )
+        .route(
+            "/verify",
+            get(receipts::verify::show_verify).post(receipts::verify::verify_script),
+        )
         .route("/products/{product}", get(home::list_product))
         .route("/tags/{tag}", get(home::list_tag))
         .route("/api/articles/{*slug}", get(articles::article_json))
@@ -49,7 +60,13 @@ pub fn router(state: AppState) -> Router {
     routes
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
-        .layer(security_headers())
+        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ))
+        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -90,29 +107,7 @@ async fn render_errors(State(state): State<AppState>, request: Request, next: Ne
     }
 }
 
-fn security_headers() -> tower::layer::util::Stack<
-    SetResponseHeaderLayer<HeaderValue>,
-    tower::layer::util::Stack<
-        SetResponseHeaderLayer<HeaderValue>,
-        tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, SetResponseHeaderLayer<HeaderValue>>,
-    >,
-> {
-    let set = |name, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
-    tower::layer::util::Stack::new(
-        set(header::CONTENT_SECURITY_POLICY, CSP),
-        tower::layer::util::Stack::new(
-            set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            tower::layer::util::Stack::new(
-                set(header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-                set(header::X_FRAME_OPTIONS, "DENY"),
-            ),
-        ),
-    )
-}
-
-#[expect(dead_code, reason = "kept for handlers that need a plain 400 quickly")]
-fn bad_request(message: &str) -> Response {
-    (StatusCode::BAD_REQUEST, message.to_owned()).into_response()
+/// Sets a security header on every response that did not set its own.
+fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
