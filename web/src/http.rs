@@ -5,8 +5,10 @@ pub mod articles;
 pub mod assets;
 pub mod error;
 pub mod extract;
+pub mod feedback;
 pub mod home;
 pub mod meta;
+pub mod receipts;
 mod router;
 pub mod views;
 
@@ -43,7 +45,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("cannot create data folder {}", config.data.display()))?;
     let bind = config.bind;
-    let state = AppState(Arc::new(App::new(config, library)));
+    let data = config.data.clone();
+    let options = crate::store::StoreOptions::from_config(&config);
+    let store = tokio::task::spawn_blocking(move || crate::store::Store::open_with(&data, options)).await??;
+    let state = AppState(Arc::new(App::with_store(config, library, store.clone())));
     let _watcher = crate::content::watch::spawn(state.0.clone())
         .map_err(|e| tracing::warn!("hot reload is off: {e:#}"))
         .ok();
@@ -51,9 +56,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state.clone()))
+    // Peer addresses feed the feedback rate limit (as salted hashes only).
+    let service = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    store.shutdown().await?;
     tracing::info!("shut down");
     Ok(())
 }

@@ -4,6 +4,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::config::Config;
 use crate::content::Library;
+use crate::store::Store;
 
 /// Everything a request may need. Cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -16,18 +17,31 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The application: configuration plus the current content snapshot.
+/// The application: configuration, the current content snapshot and the database.
 pub struct App {
     /// Runtime configuration.
     pub config: Config,
+    /// Feedback, receipts and analytics (SQLite).
+    pub store: Store,
     library: RwLock<Arc<Library>>,
 }
 
 impl App {
-    /// Wraps a loaded library.
+    /// Wraps a loaded library, with a private in-memory store (tests, embedding).
     pub fn new(config: Config, library: Library) -> Self {
+        #[expect(
+            clippy::expect_used,
+            reason = "an in-memory SQLite database fails to open only when memory runs out"
+        )]
+        let store = Store::open_in_memory().expect("in-memory store");
+        Self::with_store(config, library, store)
+    }
+
+    /// Wraps a loaded library and an opened store.
+    pub fn with_store(config: Config, library: Library, store: Store) -> Self {
         Self {
             config,
+            store,
             library: RwLock::new(Arc::new(library)),
         }
     }
