@@ -18,6 +18,8 @@
 pub mod config;
 pub mod content;
 pub mod fixes;
+#[cfg(test)]
+pub(crate) mod fuzz;
 pub mod highlight;
 pub mod http;
 pub mod markdown;

@@ -321,3 +321,75 @@ mod tests {
         assert!(e.line >= 2);
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    const YAML_TOKENS: &[&str] = &[
+        "---\n",
+        "\n",
+        "id: ",
+        "title: ",
+        "tags: ",
+        "products: ",
+        "published: ",
+        "reviewed: ",
+        "ms.date: ",
+        "description: ",
+        "aliases: ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ", ",
+        "- ",
+        "  ",
+        "\"",
+        "'",
+        "!!binary ",
+        "&a ",
+        "*a",
+        "<<: ",
+        "? ",
+        "|\n",
+        ">\n",
+        "1001",
+        "-1",
+        "99999999999999999999",
+        "2011-03-31",
+        "03/31/2011",
+        "null",
+        "~",
+        "true",
+        "0x1F",
+        "\t",
+        "#",
+        "\u{feff}",
+        "\r\n",
+        "...\n",
+        "%YAML 1.2\n",
+    ];
+
+    #[test]
+    fn fuzz_front_matter_never_panics_and_lines_stay_in_the_file() {
+        crate::fuzz::run("front matter", crate::fuzz::token_soup(YAML_TOKENS, 60), |src| {
+            match split(&src) {
+                Ok(s) => {
+                    proptest::prop_assert!(s.body_line >= 1);
+                    let lines = src.lines().count() + 2;
+                    match parse(s.yaml) {
+                        Ok((_, warnings)) => {
+                            for w in warnings {
+                                proptest::prop_assert!(w.line >= 1 && w.line <= lines, "{w:?}");
+                            }
+                        }
+                        Err(e) => proptest::prop_assert!(e.fatal && e.line >= 1 && e.line <= lines, "{e:?}"),
+                    }
+                }
+                Err(e) => proptest::prop_assert!(e.fatal),
+            }
+            Ok(())
+        });
+    }
+}

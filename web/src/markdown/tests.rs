@@ -92,3 +92,96 @@ fn links_are_rewritten_or_reported_with_their_line() {
         }]
     );
 }
+
+const MARKDOWN_TOKENS: &[&str] = &[
+    "\n",
+    "\n\n",
+    "# ",
+    "## ",
+    "### ",
+    "{#",
+    "}",
+    "> ",
+    "> [!WARNING]\n",
+    "> [!NOTE]\n",
+    "```",
+    "```powershell\n",
+    "~~~",
+    "`",
+    "*",
+    "_",
+    "**",
+    "~~",
+    "[",
+    "]",
+    "(",
+    ")",
+    "](",
+    "[^1]",
+    "[^1]: ",
+    "| a | b |\n",
+    "|---|---|\n",
+    "- [ ] ",
+    "- [x] ",
+    "1. ",
+    "<script>",
+    "</script>",
+    "<img src=x onerror=alert(1)>",
+    "<a href=\"javascript:x\">",
+    "<div onclick=\"x\">",
+    "<style>",
+    "<iframe>",
+    "&amp;",
+    "&#",
+    "\\",
+    "<!--",
+    "-->",
+    "<svg onload=x>",
+    "    ",
+    "\t",
+    "\r\n",
+    "\u{202e}",
+    "\u{0}",
+    "https://x",
+    "other.md",
+    "../",
+    "#frag",
+    "<",
+    ">",
+    "\"",
+    "'",
+];
+
+#[test]
+fn fuzz_markdown_render_never_panics_and_never_emits_script() {
+    crate::fuzz::run("markdown", crate::fuzz::token_soup(MARKDOWN_TOKENS, 80), |src| {
+        let out = render(&src, &|d: &str| {
+            if d.ends_with(".md") {
+                LinkTarget::Broken
+            } else {
+                LinkTarget::Keep
+            }
+        });
+        let dom = scraper::Html::parse_fragment(&out.html);
+        for node in dom.tree.nodes() {
+            let Some(el) = node.value().as_element() else {
+                continue;
+            };
+            let name = el.name();
+            proptest::prop_assert!(
+                !["script", "iframe", "object", "embed", "style", "svg"].contains(&name),
+                "<{name}> in {}",
+                out.html
+            );
+            for (attr, value) in el.attrs() {
+                proptest::prop_assert!(!attr.starts_with("on"), "{attr}= on <{name}> in {}", out.html);
+                let v = value.trim().to_ascii_lowercase();
+                proptest::prop_assert!(!v.starts_with("javascript:"), "javascript: URL in {}", out.html);
+            }
+        }
+        for link in &out.broken_links {
+            proptest::prop_assert!(link.line >= 1 && link.line <= src.lines().count().max(1) + 1);
+        }
+        Ok(())
+    });
+}
