@@ -1,6 +1,7 @@
 //! HTTP: the router (every URL in one function), handlers per concept, page views and the
 //! error type that owns status codes and error pages.
 
+pub mod admin;
 pub mod articles;
 pub mod assets;
 pub mod error;

@@ -7,7 +7,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 use super::error::{ErrorFormat, ErrorMarker, render_error};
 use super::views::Layout;
-use super::{AppError, articles, assets, feedback, home, meta, receipts};
+use super::{AppError, admin, articles, assets, feedback, home, meta, receipts};
 
 /// Requests taking longer than this get a 408 instead of holding a connection forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +43,10 @@ pub fn router(state: AppState) -> Router {
             "/verify",
             get(receipts::verify::show_verify).post(receipts::verify::verify_script),
         )
+        .route("/admin", get(admin::show_admin))
+        .route("/admin/login", post(admin::login))
+        .route("/admin/logout", post(admin::logout))
+        .route("/admin/csv/{report}", get(admin::report_csv))
         .route("/products/{product}", get(home::list_product))
         .route("/tags/{tag}", get(home::list_tag))
         .route("/api/articles/{*slug}", get(articles::article_json))
