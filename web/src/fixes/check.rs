@@ -1,0 +1,499 @@
+//! The proof `fixkb check` runs, and the structural readers it uses.
+//!
+//! Every fix is rendered with its defaults and with the adversarial [`corpus`] through every
+//! parameter. Each result must be a validation error naming the field, or a script whose
+//! structure is identical to the benign one. "Structure" is read by an independent parser per
+//! language: tree-sitter for PowerShell and sh (no error nodes; every value exactly one
+//! literal, checked against a lexer of PowerShell's own quoting rules, which treat
+//! U+2018–U+201B as quotes where tree-sitter does not), a line reader for cmd, a `.reg`
+//! reader, and roxmltree for XML. Byte-level rules (BOM, encoding, line endings) are checked
+//! on the way.
+//!
+//! [`corpus`]: super::corpus
+
+use std::collections::BTreeMap;
+
+use tree_sitter::{Node, Parser};
+
+use super::lang::powershell::SINGLE_QUOTES;
+use super::params::Kind;
+use super::{Fix, Language, RenderContext, RenderError, Script, ScriptKind, corpus, render};
+use crate::content::{Diagnostic, Library};
+
+/// At most this many problems are reported per fix and script kind.
+const MAX_PROBLEMS: usize = 5;
+
+/// Checks every fix of `library` with its defaults and with the adversarial corpus.
+pub fn check_library(library: &Library) -> Vec<Diagnostic> {
+    let corpus = corpus::values();
+    let mut out = Vec::new();
+    for fix in library.fixes.values() {
+        for problem in check_fix(fix, &corpus) {
+            out.push(Diagnostic::error(
+                format!("fixes/{}/fix.toml", fix.id),
+                None,
+                problem,
+            ));
+        }
+    }
+    out
+}
+
+/// Renders `fix` (and its revert) with its benign values and with each corpus value in each
+/// parameter; returns what went wrong.
+pub fn check_fix(fix: &Fix, corpus: &[String]) -> Vec<String> {
+    let ctx = RenderContext {
+        base_url: "https://kb.example".into(),
+        article_url: Some("https://kb.example/kb/check".into()),
+        revision: "check".into(),
+    };
+    let benign = fix.benign_values();
+    let mut problems = Vec::new();
+    let kinds: &[ScriptKind] = if fix.has_revert() {
+        &[ScriptKind::Fix, ScriptKind::Revert]
+    } else {
+        &[ScriptKind::Fix]
+    };
+    for &kind in kinds {
+        let mut found = Vec::new();
+        let base = match render(fix, &benign, &ctx, kind) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(format!("{kind:?} script does not render with its defaults: {e}"));
+                continue;
+            }
+        };
+        let base_shape = match inspect(fix, &base) {
+            Ok(shape) => shape,
+            Err(why) => {
+                problems.push(format!("{kind:?} script with its defaults: {why}"));
+                continue;
+            }
+        };
+        'params: for param in &fix.params {
+            for value in corpus {
+                let mut raw = benign.clone();
+                raw.insert(param.name.clone(), value.clone());
+                let problem = match render(fix, &raw, &ctx, kind) {
+                    Err(RenderError::Invalid(errors)) if errors.iter().any(|e| e.param == param.name) => None,
+                    Err(e) => Some(format!("failed without naming the field: {e}")),
+                    Ok(script) => match inspect(fix, &script) {
+                        Ok(shape) if shape == base_shape => None,
+                        Ok(_) => Some("changes the structure of the script".to_owned()),
+                        Err(why) => Some(why),
+                    },
+                };
+                if let Some(p) = problem {
+                    found.push(format!(
+                        "{kind:?} script, parameter `{}` = {value:?}: {p}",
+                        param.name
+                    ));
+                    if found.len() >= MAX_PROBLEMS {
+                        break 'params;
+                    }
+                }
+            }
+        }
+        problems.extend(found);
+    }
+    problems
+}
+
+/// Reads `script` with the structural reader of its language and returns its shape (a string
+/// that ignores literal contents), or what is wrong with it.
+pub fn inspect(fix: &Fix, script: &Script) -> Result<String, String> {
+    let expected: Vec<(String, String)> = fix
+        .params
+        .iter()
+        .filter_map(|p| {
+            let value = script.canonical_params.get(&p.name)?.clone();
+            let wanted = match fix.language {
+                Language::Powershell => {
+                    p.kind.is_textual() && p.kind != Kind::Choice
+                        || p.kind == Kind::Choice && !value.is_empty()
+                }
+                Language::Sh | Language::Cmd => true,
+                Language::Reg | Language::Xml => false,
+            };
+            wanted.then(|| (p.name.clone(), value))
+        })
+        .collect();
+    match script.language {
+        Language::Powershell => inspect_powershell(&script.bytes, &expected),
+        Language::Sh => inspect_sh(&script.bytes, &expected),
+        Language::Cmd => inspect_cmd(&script.bytes, &expected),
+        Language::Reg => inspect_reg(&script.bytes),
+        Language::Xml => inspect_xml(&script.bytes),
+    }
+}
+
+fn check_crlf(text: &str) -> Result<(), String> {
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let bad = match b {
+            b'\n' => i == 0 || bytes[i - 1] != b'\r',
+            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+            _ => false,
+        };
+        if bad {
+            return Err(format!("line ending at byte {i} is not CRLF"));
+        }
+    }
+    Ok(())
+}
+
+fn line_at(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].matches('\n').count() + 1
+}
+
+/// Parses `text` with tree-sitter `language`; an error names the first broken line.
+fn parse_tree(text: &str, language: tree_sitter::Language, name: &str) -> Result<tree_sitter::Tree, String> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&language)
+        .map_err(|e| format!("{name} grammar: {e}"))?;
+    let tree = parser
+        .parse(text, None)
+        .ok_or_else(|| format!("{name} parser gave up"))?;
+    if tree.root_node().has_error() {
+        let mut line = 0;
+        visit(tree.root_node(), &mut |n| {
+            if line == 0 && (n.is_error() || n.is_missing()) {
+                line = n.start_position().row + 1;
+            }
+        });
+        return Err(format!("tree-sitter-{name} finds a syntax error at line {line}"));
+    }
+    Ok(tree)
+}
+
+fn visit<'t>(node: Node<'t>, f: &mut dyn FnMut(Node<'t>)) {
+    f(node);
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        visit(child, f);
+    }
+}
+
+/// Node kinds as nested parentheses; nodes for which `literal` is true print as `(lit)`.
+fn shape(node: Node<'_>, literal: &dyn Fn(Node<'_>) -> bool, out: &mut String) {
+    if literal(node) {
+        out.push_str("(lit)");
+        return;
+    }
+    out.push('(');
+    out.push_str(node.kind());
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        shape(child, literal, out);
+    }
+    out.push(')');
+}
+
+/// PowerShell's own reading of a verbatim string at the start of `s`: any of `' ‘ ’ ‚ ‛` ends
+/// it unless another one follows (which then stands for itself). Returns (value, byte length).
+pub fn powershell_verbatim(s: &str) -> Option<(String, usize)> {
+    let mut cs = s.char_indices().peekable();
+    let (_, first) = cs.next()?;
+    if !SINGLE_QUOTES.contains(&first) {
+        return None;
+    }
+    let mut out = String::new();
+    while let Some((i, c)) = cs.next() {
+        if SINGLE_QUOTES.contains(&c) {
+            match cs.peek() {
+                Some(&(_, next)) if SINGLE_QUOTES.contains(&next) => {
+                    out.push(next);
+                    cs.next();
+                }
+                _ => return Some((out, i + c.len_utf8())),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
+
+fn inspect_powershell(bytes: &[u8], expected: &[(String, String)]) -> Result<String, String> {
+    let body = bytes
+        .strip_prefix(&[0xEF, 0xBB, 0xBF])
+        .ok_or("a .ps1 file must start with the UTF-8 byte order mark")?;
+    let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
+    check_crlf(text)?;
+    let tree = parse_tree(text, tree_sitter_powershell::LANGUAGE.into(), "powershell")?;
+    let mut literals: Vec<String> = Vec::new();
+    let mut problem = None;
+    visit(tree.root_node(), &mut |n| {
+        if n.kind() == "verbatim_string_characters" && problem.is_none() {
+            let src = &text[n.start_byte()..n.end_byte()];
+            match powershell_verbatim(src) {
+                Some((value, len)) if len == src.len() => literals.push(value),
+                _ => {
+                    problem = Some(format!(
+                        "line {}: PowerShell would end this string somewhere else than tree-sitter does (an undoubled typographic quote?)",
+                        line_at(text, n.start_byte())
+                    ))
+                }
+            }
+        }
+    });
+    if let Some(p) = problem {
+        return Err(p);
+    }
+    for (name, value) in expected {
+        let values: Vec<&str> = if value.contains(',') && !literals.contains(value) {
+            value.split(',').collect()
+        } else {
+            vec![value]
+        };
+        if let Some(missing) = values.iter().find(|v| !literals.iter().any(|l| l == *v)) {
+            return Err(format!(
+                "the value of `{name}` ({missing:?}) is not one single-quoted literal"
+            ));
+        }
+    }
+    let mut out = String::new();
+    shape(
+        tree.root_node(),
+        &|n| n.kind() == "string_literal" || n.kind() == "comment",
+        &mut out,
+    );
+    Ok(out)
+}
+
+/// One sh word made of `'…'` runs and `\x` escapes, as the shell reads it.
+fn sh_word(word: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut cs = word.chars();
+    while let Some(c) = cs.next() {
+        match c {
+            '\'' => loop {
+                match cs.next()? {
+                    '\'' => break,
+                    c => out.push(c),
+                }
+            },
+            '\\' => out.push(cs.next()?),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn inspect_sh(bytes: &[u8], expected: &[(String, String)]) -> Result<String, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) || text.contains('\r') {
+        return Err("an sh script must have no byte order mark and LF line endings".into());
+    }
+    if !text.starts_with("#!/bin/sh\nset -eu\n") && !text.starts_with("#!/bin/sh\n#") {
+        return Err("an sh script must start with #!/bin/sh".into());
+    }
+    let tree = parse_tree(text, tree_sitter_bash::LANGUAGE.into(), "bash")?;
+    let root = tree.root_node();
+    let mut assigned: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut cursor = root.walk();
+    for statement in root.children(&mut cursor) {
+        if statement.kind() != "variable_assignment" {
+            continue;
+        }
+        let name = statement
+            .child_by_field_name("name")
+            .map(|n| &text[n.byte_range()]);
+        let value = statement
+            .child_by_field_name("value")
+            .map(|n| &text[n.byte_range()]);
+        if let (Some(name), Some(value)) = (name, value) {
+            assigned.insert(name.to_owned(), sh_word(value));
+        }
+    }
+    for (name, value) in expected {
+        match assigned.get(name) {
+            Some(Some(v)) if v == value => {}
+            _ => {
+                return Err(format!(
+                    "the assignment of `{name}` does not hold exactly the value {value:?}"
+                ));
+            }
+        }
+    }
+    let mut out = String::new();
+    shape(
+        root,
+        &|n| {
+            n.kind() == "comment"
+                || n.parent().is_some_and(|p| {
+                    p.kind() == "variable_assignment" && p.child_by_field_name("value") == Some(n)
+                })
+        },
+        &mut out,
+    );
+    Ok(out)
+}
+
+fn inspect_cmd(bytes: &[u8], expected: &[(String, String)]) -> Result<String, String> {
+    if !bytes.is_ascii() {
+        return Err("a .cmd file must be ASCII".into());
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    check_crlf(text)?;
+    if !text.starts_with("@echo off\r\nsetlocal EnableExtensions DisableDelayedExpansion\r\n") {
+        return Err(
+            "a .cmd file must start with @echo off and setlocal EnableExtensions DisableDelayedExpansion"
+                .into(),
+        );
+    }
+    let inert = |c: char| c.is_ascii_alphanumeric() || " ._-:\\/@+#".contains(c);
+    let mut sets = BTreeMap::new();
+    let mut out = String::new();
+    // The engine's set lines follow the prologue and the rem header; anything after belongs to
+    // the template and is compared verbatim.
+    let mut in_preamble = true;
+    for line in text.split("\r\n").skip(2) {
+        let set = if in_preamble {
+            line.strip_prefix("set \"").and_then(|r| r.strip_suffix('"'))
+        } else {
+            None
+        };
+        if let Some(rest) = set {
+            let (name, value) = rest.split_once('=').ok_or("a set line without =")?;
+            if !value.chars().all(inert) || value.ends_with('\\') {
+                return Err(format!(
+                    "set line for {name} holds a character cmd.exe interprets"
+                ));
+            }
+            sets.insert(name.to_owned(), value.to_owned());
+            out.push_str("set ");
+            out.push_str(name);
+        } else if in_preamble && (line.starts_with("rem ") || line.is_empty()) {
+            out.push_str("rem");
+        } else {
+            in_preamble = false;
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    for (name, value) in expected {
+        if sets.get(&name.to_ascii_uppercase()) != Some(value) {
+            return Err(format!(
+                "the set line of `{name}` does not hold exactly the value {value:?}"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a quoted `.reg` string at the start of `s`; returns (value, rest after the quote).
+fn reg_string(s: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut cs = s.strip_prefix('"')?.char_indices();
+    while let Some((i, c)) = cs.next() {
+        match c {
+            '\\' => out.push(cs.next()?.1),
+            '"' => return Some((out, &s[i + 2..])),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+fn inspect_reg(bytes: &[u8]) -> Result<String, String> {
+    let body = bytes
+        .strip_prefix(&[0xFF, 0xFE])
+        .ok_or("a .reg file must start with the UTF-16LE byte order mark")?;
+    if body.len() % 2 != 0 {
+        return Err("odd number of bytes for UTF-16".into());
+    }
+    let units: Vec<u16> = body
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let text = String::from_utf16(&units).map_err(|e| format!("not UTF-16: {e}"))?;
+    check_crlf(&text)?;
+    let mut lines = text.split("\r\n");
+    if lines.next() != Some("Windows Registry Editor Version 5.00") {
+        return Err("a .reg file must start with Windows Registry Editor Version 5.00".into());
+    }
+    let mut out = String::new();
+    for (i, line) in lines.enumerate() {
+        let fail = |what: &str| format!("line {}: {what}", i + 2);
+        if line.is_empty() || line.starts_with(';') {
+            continue;
+        }
+        if line.starts_with('[') {
+            if !line.ends_with(']') || line[1..line.len() - 1].contains(['[', ']']) {
+                return Err(fail("malformed key"));
+            }
+            out.push_str(if line.starts_with("[-") {
+                "delete-key\n"
+            } else {
+                "key\n"
+            });
+            continue;
+        }
+        let rest = if let Some(r) = line.strip_prefix("@=") {
+            r
+        } else {
+            let (_, r) = reg_string(line).ok_or_else(|| fail("malformed value name"))?;
+            r.strip_prefix('=')
+                .ok_or_else(|| fail("expected = after the value name"))?
+        };
+        let kind = if rest == "-" {
+            "delete"
+        } else if let Some(hex) = rest.strip_prefix("dword:") {
+            if hex.len() != 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(fail("malformed dword"));
+            }
+            "dword"
+        } else if rest.starts_with('"') {
+            match reg_string(rest) {
+                Some((_, "")) => "string",
+                _ => return Err(fail("text after a string value")),
+            }
+        } else {
+            return Err(fail("unknown value type"));
+        };
+        out.push_str("value ");
+        out.push_str(kind);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn inspect_xml(bytes: &[u8]) -> Result<String, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    check_crlf(text)?;
+    if !text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>") {
+        return Err("an XML file must start with its declaration".into());
+    }
+    let doc = roxmltree::Document::parse(text).map_err(|e| format!("XML parser: {e}"))?;
+    fn walk(node: roxmltree::Node<'_, '_>, out: &mut String) {
+        if node.is_element() {
+            out.push('<');
+            out.push_str(node.tag_name().name());
+            let mut names: Vec<&str> = node.attributes().map(|a| a.name()).collect();
+            names.sort_unstable();
+            for n in names {
+                out.push(' ');
+                out.push_str(n);
+            }
+            out.push('>');
+            for child in node.children() {
+                walk(child, out);
+            }
+            out.push_str("</>");
+        } else if node.is_text() && !node.text().unwrap_or("").trim().is_empty() {
+            out.push_str("text;");
+        } else if node.is_comment() {
+            out.push_str("comment;");
+        }
+    }
+    let mut out = String::new();
+    walk(doc.root_element(), &mut out);
+    Ok(out)
+}
+
+/// Reads a `.ps1` file's bytes as [`inspect`] does, without expected values (tests, `/verify`).
+pub fn inspect_powershell_bytes(bytes: &[u8]) -> Result<String, String> {
+    inspect_powershell(bytes, &[])
+}
