@@ -23,14 +23,22 @@ pub fn lines(fix: &Fix, ctx: &RenderContext, kind: ScriptKind, receipt: &str) ->
         out.push(format!("Applies to: {}", fix.applies_to.join("; ")));
     }
     if fix.requires_admin {
-        out.push("Run as: administrator".to_owned());
+        let who = if fix.language == Language::Sh {
+            "root"
+        } else {
+            "administrator"
+        };
+        out.push(format!("Run as: {who}"));
     }
     let undo = match (kind, fix.changes_state, fix.has_revert()) {
         (ScriptKind::Revert, _, _) => format!(
             "To apply the fix again: {}/fixes/{} with the same values.",
             ctx.base_url, fix.id
         ),
-        (ScriptKind::Fix, false, _) => "Changes nothing: it only reads and reports.".to_owned(),
+        (ScriptKind::Fix, false, _) => match fix.language {
+            Language::Xml => "A fragment to paste into your file: nothing runs by itself.".to_owned(),
+            _ => "Changes nothing: it only reads and reports.".to_owned(),
+        },
         (ScriptKind::Fix, true, true) => format!(
             "To revert: download the revert script with the same values from {}/r/{receipt} (or {}/fixes/{}/revert).",
             ctx.base_url, ctx.base_url, fix.id

@@ -385,6 +385,9 @@ const WINDOWS_RESERVED: [&str; 22] = [
 ];
 
 fn parse_windows_path(v: &str) -> Result<(), String> {
+    if v.contains('/') {
+        return Err(r"must use backslashes (\), not slashes.".into());
+    }
     let rest = if let Some(unc) = v.strip_prefix(r"\\") {
         unc
     } else {
@@ -396,9 +399,6 @@ fn parse_windows_path(v: &str) -> Result<(), String> {
         }
         &v[3..]
     };
-    if v.contains('/') {
-        return Err(r"must use backslashes (\), not slashes.".into());
-    }
     if let Some(c) = rest
         .chars()
         .find(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
