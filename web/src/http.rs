@@ -14,9 +14,18 @@ mod router;
 pub mod views;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 use crate::config::Config;
 use crate::content::Library;
@@ -53,18 +62,70 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _watcher = crate::content::watch::spawn(state.0.clone())
         .map_err(|e| tracing::warn!("hot reload is off: {e:#}"))
         .ok();
-    let listener = tokio::net::TcpListener::bind(bind)
+    let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
-    // Peer addresses feed the feedback rate limit (as salted hashes only).
-    let service = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve_connections(listener, app(state.clone())).await;
     store.shutdown().await?;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// How long a client may take to send a request's headers, which is also how long a kept-alive
+/// connection may sit idle before its next request. Without it a client that drips its headers a
+/// byte at a time (slowloris) holds a connection, and a file descriptor, for ever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections until SIGINT/SIGTERM, then lets the requests in flight finish.
+///
+/// hyper's HTTP/1 builder rather than `axum::serve`: axum's builder has no timer, and without
+/// one hyper's header read timeout never fires.
+async fn serve_connections(listener: TcpListener, router: Router) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Only fails on a socket already closed by the peer, which hyper then notices itself.
+        let _ = stream.set_nodelay(true);
+        // Peer addresses feed the feedback rate limit (as salted hashes only).
+        let service = router.clone().map_request(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let connection =
+            graceful.watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from a client ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// Out of file descriptors and the like: say so and give connections a moment to close instead
+/// of spinning. A client that left before its connection was accepted is not worth a word.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+        return;
+    }
+    tracing::error!("cannot accept a connection: {e}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 async fn shutdown_signal() {
