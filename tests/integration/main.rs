@@ -9,3 +9,5 @@ mod meta;
 mod real_content;
 mod robustness;
 mod smoke;
+mod store;
+mod store_crash;

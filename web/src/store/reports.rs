@@ -80,9 +80,12 @@ pub struct FixUsage {
 }
 
 pub(crate) fn zero_result_searches(conn: &Connection, limit: u32) -> anyhow::Result<Vec<ZeroResultSearch>> {
-    // SQLite takes the bare `query` column from the row that supplied max(at).
     let mut stmt = conn.prepare_cached(
-        "SELECT normalized, query, count(*), max(at) FROM search_log
+        "SELECT normalized,
+                (SELECT query FROM search_log e WHERE e.hits = 0 AND e.normalized = s.normalized
+                 ORDER BY at DESC, id DESC LIMIT 1),
+                count(*), max(at)
+         FROM search_log s
          WHERE hits = 0 AND normalized <> ''
          GROUP BY normalized ORDER BY count(*) DESC, max(at) DESC, normalized LIMIT ?1",
     )?;
