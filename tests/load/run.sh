@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Load benchmarks: the release fixkb against nginx serving the same pages as static files.
+#
+#   tests/load/run.sh                                  # starter, 10k and 100k articles, 20 s a route
+#   DURATION=3 CORPORA="starter 10000" tests/load/run.sh   # a quick dry run
+#   SOAK=600 tests/load/run.sh                         # then a 10-minute soak on the last corpus
+#
+# Settings (environment): DURATION seconds per route (20), CONNECTIONS (64), THREADS (2),
+# CORPORA ("starter 10000 100000"), SOAK seconds (0 = none), NO_BUILD=1 to reuse the binary.
+# For each corpus: start fixkb on a free loopback port with a fresh data folder, wait for
+# /healthz, save every measured page into nginx's folder, then wrk each route against both.
+# RSS comes from /proc/PID/status: idle (after startup), the highest VmRSS sampled every half
+# second under load, and VmHWM (the kernel's peak) at the end. The report (markdown) goes to
+# stdout and to target/load/results/<UTC time>.md.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+DURATION=${DURATION:-20}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+CORPORA=${CORPORA:-starter 10000 100000}
+SOAK=${SOAK:-0}
+WARMUP=${WARMUP:-2}
+
+build_release
+mkdir -p "$WORK/results"
+RUN=$(mktemp -d "$WORK/run.XXXXXX")
+trap 'stop_started; rm -rf "$RUN/data-"*' EXIT
+REPORT="$WORK/results/$(date -u +%Y%m%dT%H%M%SZ).md"
+
+start_nginx "$RUN/nginx"
+
+# The measured routes: name, path (before the corpus's article slug is known), saved file.
+ROUTES=(home article search fix download)
+declare -A SAVED=([home]=home.html [article]=article.html [search]=search.json [fix]=fix.html
+    [download]=download.ps1)
+FIX_QUERY='adapter=Ethernet%202'
+
+route_path() {
+    case $1 in
+        home) echo "/" ;;
+        article) echo "/kb/$ARTICLE_SLUG" ;;
+        search) echo "/api/search?q=print%20spooler%20stops%20responding" ;;
+        fix) echo "/fixes/disable-task-offload?$FIX_QUERY" ;;
+        download) echo "/fixes/disable-task-offload/download?$FIX_QUERY" ;;
+    esac
+}
+
+# One article that exists in every corpus of its kind.
+article_slug() {
+    local content=$1
+    if [[ -d "$content/kb" ]]; then
+        local file
+        file=$(find "$content/kb" -name '001234-*.md' -print -quit)
+        file=${file#"$content/"}
+        echo "${file%.md}"
+    else
+        echo "tcp-checksum-offload-vs-task-offload"
+    fi
+}
+
+# wrk_run URL SCRIPT [ARGS…]: one wrk run; prints its RESULT line.
+wrk_run() {
+    local url=$1 script=$2
+    shift 2
+    local out
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$url" -- "$@" 2>&1)
+    echo "$out" >>"$RUN/wrk.log"
+    grep '^RESULT' <<<"$out" || { echo "RESULT requests=0 rps=0 p50_ms=0 p99_ms=0 connect=0 read=0 write=0 status=0 timeout=0"; }
+}
+
+errors_of() {
+    local line=$1 n=0 k
+    for k in connect read write status timeout; do
+        n=$((n + $(field "$k" "$line")))
+    done
+    echo "$n"
+}
+
+# Scripts: plain routes use report.lua alone; the search route appends it to search.lua.
+cat "$LOAD_DIR/report.lua" >"$RUN/plain.lua"
+cat "$LOAD_DIR/search.lua" "$LOAD_DIR/report.lua" >"$RUN/search.lua"
+
+{
+    echo "# Load run $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    machine_summary
+    echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- command: \`DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS CORPORA=\"$CORPORA\" SOAK=$SOAK tests/load/run.sh\`"
+    echo "- each route: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s <script> <url>\` after a ${WARMUP} s warm-up; /api/search cycles the query mix in tests/load/search.lua (nginx serves one saved answer); errors = socket errors + timeouts (2 s) + HTTP ≥ 400"
+} | tee "$REPORT"
+
+MEMORY_ROWS=()
+for corpus in $CORPORA; do
+    content=$(corpus_dir "$corpus")
+    articles=$(find "$content" -name '*.md' -not -path '*/fixes/*' | wc -l)
+    ARTICLE_SLUG=$(article_slug "$content")
+    log "corpus $corpus ($articles articles): starting fixkb"
+    start_fixkb "$content" "$RUN/data-$corpus" "$RUN/fixkb-$corpus.log"
+    sleep 3
+    idle=$(rss_mb "$FIXKB_PID" VmRSS)
+    base="http://127.0.0.1:$FIXKB_PORT"
+    www="$RUN/nginx/www/$corpus"
+    mkdir -p "$www"
+
+    {
+        echo
+        echo "## $corpus ($articles articles)"
+        echo
+        echo "startup to /healthz: ${FIXKB_STARTUP_S} s; load average at start: $(cut -d' ' -f1-3 /proc/loadavg); article: /kb/$ARTICLE_SLUG"
+        echo
+        echo "| route | fixkb req/s | p50 ms | p99 ms | errors | nginx req/s | nginx p50 ms | nginx p99 ms | fixkb/nginx |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    } | tee -a "$REPORT"
+
+    peak=0
+    for route in "${ROUTES[@]}"; do
+        path=$(route_path "$route")
+        code=$(curl -s -o "$www/${SAVED[$route]}" -w '%{http_code}' "$base$path")
+        if [[ $code != 200 ]]; then
+            echo "| $route \`$path\` | HTTP $code: not measured | | | | | | | |" | tee -a "$REPORT"
+            continue
+        fi
+        script="$RUN/plain.lua"
+        [[ $route == search ]] && script="$RUN/search.lua"
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$base$path" >/dev/null 2>&1
+        # Sample RSS while wrk runs.
+        rm -f "$RUN/peak"
+        (
+            max=0
+            while kill -0 "$FIXKB_PID" 2>/dev/null; do
+                r=$(rss_mb "$FIXKB_PID" VmRSS)
+                ((${r:-0} > max)) && max=$r && echo "$max" >"$RUN/peak"
+                sleep 0.5
+            done
+        ) &
+        sampler=$!
+        ours=$(wrk_run "$base$path" "$script")
+        kill "$sampler" 2>/dev/null || true
+        wait "$sampler" 2>/dev/null || true
+        p=$(cat "$RUN/peak" 2>/dev/null || echo 0)
+        ((p > peak)) && peak=$p
+        theirs=$(wrk_run "http://127.0.0.1:$NGINX_PORT/$corpus/${SAVED[$route]}" "$RUN/plain.lua")
+        ratio=$(awk -v a="$(field rps "$ours")" -v b="$(field rps "$theirs")" \
+            'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
+        printf '| %s `%s` | %.0f | %.2f | %.2f | %s | %.0f | %.2f | %.2f | %s |\n' \
+            "$route" "$path" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
+            "$(errors_of "$ours")" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
+            "$(field p99_ms "$theirs")" "$ratio" | tee -a "$REPORT"
+    done
+    hwm=$(rss_mb "$FIXKB_PID" VmHWM)
+    MEMORY_ROWS+=("| $corpus | $articles | $FIXKB_STARTUP_S | $idle | $peak | $hwm |")
+
+    if [[ $SOAK -gt 0 && $corpus == "${CORPORA##* }" ]]; then
+        log "soak: ${SOAK} s of search + article + home on $corpus"
+        {
+            echo
+            echo "### Soak: $corpus, ${SOAK} s"
+            echo
+            echo "\`wrk -t$THREADS -c$CONNECTIONS -d${SOAK}s -s search.lua <base> -- /kb/$ARTICLE_SLUG /\` (the search mix plus the article and the home page); VmRSS every 10 s:"
+            echo
+        } | tee -a "$REPORT"
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SOAK}s" --latency -s "$RUN/search.lua" "$base/" \
+            -- "/kb/$ARTICLE_SLUG" "/" >"$RUN/soak.out" 2>&1 &
+        soak_pid=$!
+        samples=()
+        while kill -0 "$soak_pid" 2>/dev/null; do
+            samples+=("$(rss_mb "$FIXKB_PID" VmRSS)")
+            sleep 10
+        done
+        wait "$soak_pid" || true
+        result=$(grep '^RESULT' "$RUN/soak.out" || true)
+        {
+            echo "samples (MB): ${samples[*]}"
+            echo
+            echo "first $(printf '%s' "${samples[0]}"), last ${samples[-1]}, highest $(printf '%s\n' "${samples[@]}" | sort -n | tail -1); requests: $(field requests "$result"), $(field rps "$result") req/s, p99 $(field p99_ms "$result") ms, errors $(errors_of "$result")"
+        } | tee -a "$REPORT"
+    fi
+    stop_fixkb
+done
+
+{
+    echo
+    echo "## Memory (MB, from /proc/PID/status)"
+    echo
+    echo "| corpus | articles | startup s | VmRSS idle | VmRSS under load (max sampled) | VmHWM |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${MEMORY_ROWS[@]}"
+    echo
+    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee -a "$REPORT"
+log "report: $REPORT"
