@@ -532,9 +532,10 @@ pub fn article(i: usize) -> (String, String) {
     let _ = writeln!(md, "## Symptoms\n");
     let _ = writeln!(
         md,
-        "On {} the {} {} {}. The System log shows event ID {} with error code {}. {}\n",
+        "On {} the {} ({} service) {} {}. The System log shows event ID {} with error code {}. {}\n",
         s.product,
         s.component,
+        s.service,
         s.problem,
         s.trigger,
         s.event_id,

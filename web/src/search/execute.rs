@@ -4,8 +4,9 @@
 use std::time::Instant;
 
 use tantivy::collector::{Count, FacetCollector, FacetCounts};
+use tantivy::query::{EnableScoring, Query, Scorer};
 use tantivy::schema::Facet as TantivyFacet;
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader};
 
 use crate::content::{Facet, Library};
 
@@ -57,20 +58,27 @@ impl SearchIndex {
         let Some(query) = built.query else {
             return Ok(());
         };
-        let top = tantivy::collector::TopDocs::with_limit(req.limit())
-            .and_offset(req.offset)
-            .tweak_score(|segment: &SegmentReader| {
-                let rank = segment.fast_fields().f64(names::RANK).ok();
-                move |doc: DocId, score: Score| {
-                    score * rank.as_ref().and_then(|r| r.first(doc)).unwrap_or(1.0) as f32
-                }
-            });
+        // The best RERANK are re-ordered by coordination; the window never moves, so pages
+        // stay consistent.
+        let window = (req.offset + req.limit()).max(RERANK);
+        let top = tantivy::collector::TopDocs::with_limit(window).tweak_score(|segment: &SegmentReader| {
+            let rank = segment.fast_fields().f64(names::RANK).ok();
+            move |doc: DocId, score: Score| {
+                score * rank.as_ref().and_then(|r| r.first(doc)).unwrap_or(1.0) as f32
+            }
+        });
         let mut product_facets = FacetCollector::for_field(names::PRODUCTS);
         product_facets.add_facet(TantivyFacet::root());
         let mut tag_facets = FacetCollector::for_field(names::TAGS);
         tag_facets.add_facet(TantivyFacet::root());
-        let (top, total, product_counts, tag_counts) =
+        let (mut top, total, product_counts, tag_counts) =
             searcher.search(&query, &(top, Count, product_facets, tag_facets))?;
+        if weights.coord > 0.0 && built.concepts.len() > 1 {
+            let head = top.len().min(RERANK);
+            coordinate(&searcher, &mut top[..head], &built.concepts, weights.coord)?;
+            top[..head].sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        }
+        let top = top.into_iter().skip(req.offset).take(req.limit());
         response.total = total;
         response.facets = Facets {
             products: facet_values(&product_counts),
@@ -109,6 +117,51 @@ impl SearchIndex {
         column.ord_to_str(ord, &mut slug).ok()?;
         Some(slug)
     }
+}
+
+/// Candidates re-ordered by coordination.
+const RERANK: usize = 300;
+
+/// Multiplies each hit's score by the share of the query's word weight (idf) it contains, to
+/// the power `exponent`: an article matching the rare word of "VMs drop off the network" beats
+/// one that repeats the common ones.
+fn coordinate(
+    searcher: &Searcher,
+    hits: &mut [(Score, DocAddress)],
+    concepts: &[(f32, Box<dyn Query>)],
+    exponent: f32,
+) -> tantivy::Result<()> {
+    let total: f32 = concepts.iter().map(|c| c.0).sum();
+    if total <= 0.0 {
+        return Ok(());
+    }
+    let mut order: Vec<usize> = (0..hits.len()).collect();
+    order.sort_by_key(|&i| hits[i].1);
+    let mut matched = vec![0.0f32; hits.len()];
+    for (idf, query) in concepts {
+        let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let mut scorer: Option<(u32, Box<dyn Scorer>)> = None;
+        for &i in &order {
+            let address = hits[i].1;
+            if scorer
+                .as_ref()
+                .is_none_or(|(segment, _)| *segment != address.segment_ord)
+            {
+                let reader = searcher.segment_reader(address.segment_ord);
+                scorer = Some((address.segment_ord, weight.scorer(reader, 1.0)?));
+            }
+            if let Some((_, s)) = scorer.as_mut()
+                && s.doc() <= address.doc_id
+                && s.seek(address.doc_id) == address.doc_id
+            {
+                matched[i] += idf;
+            }
+        }
+    }
+    for (hit, m) in hits.iter_mut().zip(matched) {
+        hit.0 *= (m / total).clamp(0.05, 1.0).powf(exponent);
+    }
+    Ok(())
 }
 
 /// Filter values as the library spells them (`hyper-v` → `Hyper-V`); unknown ones kept as typed.

@@ -9,7 +9,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query,
+    QueryClone, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -47,6 +48,16 @@ pub struct Weights {
     pub phrase: f32,
     /// Proximity allowed for that boost.
     pub slop: u32,
+    /// Most of the query's words in one short field (title, symptoms): rewards the article
+    /// whose symptom reads like the query over one that merely repeats some of its words.
+    pub coverage: f32,
+    /// How much the fields other than a word's best one add (0 = best field only, 1 = sum).
+    pub tie: f32,
+    /// The parts of a compound word (`hyper`, `v` of `Hyper-V`) matched on their own.
+    pub parts: f32,
+    /// Exponent of the coordination factor: the best candidates' scores are multiplied by
+    /// (share of the query's word weight they contain) to this power (0 turns it off).
+    pub coord: f32,
     /// Synonym expansions (multiplies the field weight).
     pub synonym: f32,
     /// Typo corrections.
@@ -69,6 +80,10 @@ impl Default for Weights {
             kb: 5.0,
             phrase: 1.0,
             slop: 2,
+            coverage: 1.0,
+            tie: 0.3,
+            parts: 0.3,
+            coord: 1.0,
             synonym: 0.8,
             fuzzy: 0.7,
             prefix: 0.5,
@@ -130,7 +145,12 @@ pub fn parse(input: &str) -> ParsedQuery {
             last_is_word = false;
             continue;
         }
-        let negate = matches!(chars[i], '-' | '!') && chars.get(i + 1).is_some_and(|c| !c.is_whitespace());
+        // After a cmdlet (`Set-RoleInstanceStatus -Busy`) a dash starts a parameter, not an
+        // exclusion.
+        let after_cmdlet = out.words.iter().any(|w| looks_like_cmdlet(w));
+        let negate = matches!(chars[i], '-' | '!')
+            && chars.get(i + 1).is_some_and(|c| !c.is_whitespace())
+            && !(chars[i] == '-' && after_cmdlet);
         if negate || chars[i] == '+' {
             i += 1;
         }
@@ -187,6 +207,17 @@ pub fn parse(input: &str) -> ParsedQuery {
     }
     out.last_word_complete = !last_is_word;
     out
+}
+
+/// `Verb-Noun`, as PowerShell cmdlets are named.
+fn looks_like_cmdlet(word: &str) -> bool {
+    word.split_once('-').is_some_and(|(verb, noun)| {
+        verb.len() > 1
+            && verb.chars().all(|c| c.is_ascii_alphabetic())
+            && verb.starts_with(|c: char| c.is_ascii_uppercase())
+            && !noun.is_empty()
+            && noun.chars().all(|c| c.is_ascii_alphanumeric())
+    })
 }
 
 fn quoted(chars: &[char], open: usize) -> (String, usize) {
@@ -260,19 +291,24 @@ impl SynonymTable {
     }
 
     /// The other members of every group with a member found in `tokens`.
-    fn expansions<'a>(&'a self, tokens: &[String]) -> Vec<&'a Member> {
-        let mut out: Vec<&Member> = Vec::new();
+    /// The other members of every group with a member found in `tokens`, each with the
+    /// token range it was found at.
+    fn expansions<'a>(&'a self, tokens: &[String]) -> Vec<(&'a Member, std::ops::Range<usize>)> {
+        let mut out = Vec::new();
         for group in &self.groups {
-            let hit = group
-                .iter()
-                .position(|m| tokens.windows(m.tokens.len()).any(|w| w == m.tokens.as_slice()));
-            if let Some(hit) = hit {
+            let hit = group.iter().enumerate().find_map(|(i, m)| {
+                let at = tokens
+                    .windows(m.tokens.len())
+                    .position(|w| w == m.tokens.as_slice())?;
+                Some((i, at..at + m.tokens.len()))
+            });
+            if let Some((hit, range)) = hit {
                 out.extend(
                     group
                         .iter()
                         .enumerate()
                         .filter(|(i, m)| *i != hit && !contains_seq(tokens, &m.tokens))
-                        .map(|(_, m)| m),
+                        .map(|(_, m)| (m, range.clone())),
                 );
             }
         }
@@ -292,6 +328,16 @@ pub struct Built {
     pub highlight: Highlight,
     /// The query with unknown words corrected, if any were.
     pub suggestion: Option<String>,
+    /// Each distinct word: its weight (inverse document frequency) and a query matching the
+    /// articles that contain it (or its synonyms, corrections, completions).
+    pub concepts: Vec<(f32, Box<dyn Query>)>,
+}
+
+/// One typed word while the query is being built.
+#[derive(Default)]
+struct Concept {
+    idf: f32,
+    queries: Vec<Box<dyn Query>>,
 }
 
 /// Builds tantivy queries against one searcher.
@@ -303,6 +349,9 @@ pub struct Builder<'a> {
     prose: TextAnalyzer,
     code: TextAnalyzer,
     plain: TextAnalyzer,
+    /// Per typed word, its concept (`None` for stop words and repeats).
+    concept_of: Vec<Option<usize>>,
+    concepts: Vec<Concept>,
 }
 
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
@@ -323,6 +372,8 @@ impl<'a> Builder<'a> {
             prose: schema::prose(),
             code: schema::code(),
             plain: schema::plain(),
+            concept_of: Vec::new(),
+            concepts: Vec::new(),
         }
     }
 
@@ -372,10 +423,23 @@ impl<'a> Builder<'a> {
         }
         let query: Option<Box<dyn Query>> =
             scored.then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
+        let concepts = std::mem::take(&mut self.concepts)
+            .into_iter()
+            .filter(|c| !c.queries.is_empty())
+            .map(|c| {
+                let q: Box<dyn Query> = if c.queries.len() == 1 {
+                    c.queries.into_iter().next().unwrap_or_else(|| Box::new(AllQuery))
+                } else {
+                    Box::new(BooleanQuery::union(c.queries))
+                };
+                (c.idf, q)
+            })
+            .collect();
         Built {
             query,
             highlight,
             suggestion,
+            concepts,
         }
     }
 
@@ -391,33 +455,88 @@ impl<'a> Builder<'a> {
         let w = *self.weights;
         let joined = parsed.words.join(" ");
         let tokens = schema::analyze(&mut self.prose, &joined);
-        let mut seen = HashSet::new();
-        for (_, t) in &tokens {
-            if seen.insert(t.clone()) {
-                self.term_everywhere(t, 1.0, should);
-                highlight.prose.insert(t.clone());
+        let mut seen_words = HashSet::new();
+        // One clause per word in each short field, for the coverage boost below.
+        let mut covering: [Clauses; 2] = [Vec::new(), Vec::new()];
+        let mut tagged: Vec<(usize, String)> = Vec::new();
+        self.concept_of = vec![None; parsed.words.len()];
+        for (word_index, word) in parsed.words.iter().enumerate() {
+            let word_tokens = schema::analyze(&mut self.prose, word);
+            tagged.extend(word_tokens.iter().map(|t| (word_index, t.1.clone())));
+            let key: Vec<&str> = word_tokens.iter().map(|t| t.1.as_str()).collect();
+            let chunks: Vec<&str> = tokenize::chunks(word).map(|(_, c)| c).collect();
+            let compound = chunks.iter().any(|c| tokenize::is_compound(c));
+            if (word_tokens.is_empty() && !compound) || !seen_words.insert(format!("{key:?}{chunks:?}")) {
+                continue;
             }
-        }
-        // Code field: every part as typed (unstemmed), and whole identifiers weighted up.
-        let mut seen_code = HashSet::new();
-        for word in &parsed.words {
-            for (_, chunk) in tokenize::chunks(word) {
-                let compound = tokenize::is_compound(chunk);
-                for (i, (_, t)) in schema::analyze(&mut self.code, chunk).into_iter().enumerate() {
-                    if !seen_code.insert(t.clone()) || schema::is_stop_word(&t) {
-                        continue;
-                    }
-                    let weight = if compound && i == 0 { w.exact } else { w.code };
-                    should.push(term_query(self.fields.code, &t, weight));
-                    if compound && i == 0 {
-                        highlight.code.insert(t);
+            // The word itself: its best field counts, the others add a little.
+            let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+            for (field, fw) in w.prose(self.fields) {
+                disjuncts.extend(self.tokens_query(field, &word_tokens, fw));
+            }
+            for chunk in &chunks {
+                let code = schema::analyze(&mut self.code, chunk);
+                if let Some((_, first)) = code.first() {
+                    let whole = tokenize::is_compound(chunk);
+                    disjuncts
+                        .push(term_query(self.fields.code, first, if whole { w.exact } else { w.code }).1);
+                    if whole {
+                        highlight.code.insert(first.clone());
                     }
                 }
             }
             let lower = word.to_ascii_lowercase();
             if super::suggest::kb_number(&lower).is_some() {
                 let kb = lower.trim_start_matches("kb").trim().to_owned();
-                should.push(term_query(self.fields.kb, &kb, w.kb));
+                disjuncts.push(term_query(self.fields.kb, &kb, w.kb).1);
+            }
+            for (i, field) in [self.fields.title, self.fields.symptoms].into_iter().enumerate() {
+                if let Some(q) = self.tokens_query(field, &word_tokens, 1.0) {
+                    covering[i].push((Occur::Should, q));
+                }
+            }
+            let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, w.tie);
+            let idf = self.idf(&word_tokens, &chunks);
+            self.concept_of[word_index] = Some(self.concepts.len());
+            self.concepts.push(Concept {
+                idf,
+                queries: vec![q.box_clone()],
+            });
+            should.push((Occur::Should, Box::new(q)));
+            // The parts of a compound word on their own, for partial matches.
+            if w.parts > 0.0 && (word_tokens.len() > 1 || compound) {
+                let mut parts: Vec<String> = word_tokens.iter().map(|t| t.1.clone()).collect();
+                for chunk in &chunks {
+                    for (_, part) in schema::analyze(&mut self.code, chunk).into_iter().skip(1) {
+                        if !schema::is_stop_word(&part) && !parts.contains(&part) {
+                            parts.push(part);
+                        }
+                    }
+                }
+                for part in parts {
+                    let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+                    for (field, fw) in w.prose(self.fields) {
+                        disjuncts.push(term_query(field, &part, fw * w.parts).1);
+                    }
+                    disjuncts.push(term_query(self.fields.code, &part, w.code * w.parts).1);
+                    let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, w.tie);
+                    should.push((Occur::Should, Box::new(q)));
+                }
+            }
+            highlight.prose.extend(word_tokens.into_iter().map(|t| t.1));
+        }
+        // Most of the words in the title or the symptoms.
+        if w.coverage > 0.0 {
+            let fields = [(self.fields.title, w.title), (self.fields.symptoms, w.symptoms)];
+            for ((_, fw), clauses) in fields.into_iter().zip(covering) {
+                if clauses.len() >= 3 {
+                    let needed = (clauses.len() * 3).div_ceil(5);
+                    let q = BooleanQuery::with_minimum_required_clauses(clauses, needed);
+                    should.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(q), fw * w.coverage)),
+                    ));
+                }
             }
         }
         // Adjacent words near each other.
@@ -443,9 +562,13 @@ impl<'a> Builder<'a> {
             }
         }
         // Synonyms (single words or phrases) of anything typed.
-        let token_texts: Vec<String> = tokens.iter().map(|t| t.1.clone()).collect();
-        for member in self.synonyms.expansions(&token_texts) {
+        let token_texts: Vec<String> = tagged.iter().map(|t| t.1.clone()).collect();
+        for (member, range) in self.synonyms.expansions(&token_texts) {
             if let Some(q) = self.phrase_anywhere(&member.raw, w.synonym, Some(highlight)) {
+                let words: HashSet<usize> = tagged[range].iter().map(|t| t.0).collect();
+                for word in words {
+                    self.attach(word, q.box_clone());
+                }
                 should.push((Occur::Should, q));
             }
         }
@@ -473,23 +596,24 @@ impl<'a> Builder<'a> {
                 let completions = suggest::prefix_terms(self.searcher, self.fields.spell, u, 8);
                 if !completions.is_empty() {
                     for (c, _) in completions {
-                        self.stemmed_everywhere(&c, self.weights.prefix, should, highlight);
+                        self.stemmed_everywhere(i, &c, self.weights.prefix, should, highlight);
                     }
                     continue;
                 }
             }
-            if df > 2 {
+            // Short words are too close to too many others to correct; a rare long word next
+            // to a common one is likely a typo of it ("conection").
+            if df > 2 || u.len() < 4 || (df > 0 && u.len() < 6) {
                 continue;
             }
             let max = if u.len() >= 8 { 2 } else { 1 };
             let candidates = suggest::fuzzy_terms(self.searcher, self.fields.spell, u, max, 3);
-            // A rare word next to a common one is likely a typo of it ("conection").
             let candidates: Vec<_> = candidates
                 .into_iter()
-                .filter(|(_, cdf)| df == 0 || *cdf >= 20 * df)
+                .filter(|(_, cdf)| df == 0 || *cdf >= 50 * df)
                 .collect();
             for (c, _) in &candidates {
-                self.stemmed_everywhere(c, self.weights.fuzzy, should, highlight);
+                self.stemmed_everywhere(i, c, self.weights.fuzzy, should, highlight);
             }
             if let Some((best, _)) = candidates.first() {
                 let base = suggestion.take().unwrap_or_else(|| input.to_owned());
@@ -506,25 +630,84 @@ impl<'a> Builder<'a> {
     }
 
     /// An unstemmed vocabulary word, stemmed and searched in every prose field.
+    /// Also counts as a match of typed word `word_index` (see [`Built::concepts`]).
     fn stemmed_everywhere(
         &mut self,
+        word_index: usize,
         word: &str,
         factor: f32,
         should: &mut Clauses,
         highlight: &mut Highlight,
     ) {
         for (_, t) in schema::analyze(&mut self.prose, word) {
+            let before = should.len();
             self.term_everywhere(&t, factor, should);
+            let added: Vec<Box<dyn Query>> = should[before..].iter().map(|(_, q)| q.box_clone()).collect();
+            for q in added {
+                self.attach(word_index, q);
+            }
             highlight.prose.insert(t);
         }
     }
 
+    /// Records `query` as another way for typed word `word_index` to match.
+    fn attach(&mut self, word_index: usize, query: Box<dyn Query>) {
+        if let Some(concept) = self.concept_of.get(word_index).copied().flatten() {
+            self.concepts[concept].queries.push(query);
+        }
+    }
+
+    /// Inverse document frequency of a word: its rarest form in the prose fields, or as a whole
+    /// identifier.
+    fn idf(&self, tokens: &[(usize, String)], chunks: &[&str]) -> f32 {
+        let n = self.searcher.num_docs().max(1) as f32;
+        let mut idf = 0.0f32;
+        for (_, t) in tokens {
+            let df = [
+                self.fields.title,
+                self.fields.summary,
+                self.fields.symptoms,
+                self.fields.body,
+            ]
+            .into_iter()
+            .map(|f| self.doc_freq(f, t))
+            .max()
+            .unwrap_or(0) as f32;
+            idf += (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+        }
+        if tokens.is_empty() {
+            for chunk in chunks {
+                let whole = tokenize::whole_form(chunk).to_lowercase();
+                let df = self.doc_freq(self.fields.code, &whole) as f32;
+                idf += (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            }
+        }
+        idf
+    }
+
     /// One stemmed term in every prose field, each with its weight times `factor`.
     fn term_everywhere(&self, token: &str, factor: f32, should: &mut Clauses) {
-        for (field, weight) in self.weights.prose(self.fields) {
-            if weight > 0.0 {
-                should.push(term_query(field, token, weight * factor));
-            }
+        let disjuncts: Vec<Box<dyn Query>> = self
+            .weights
+            .prose(self.fields)
+            .into_iter()
+            .filter(|(_, weight)| *weight > 0.0)
+            .map(|(field, weight)| term_query(field, token, weight * factor).1)
+            .collect();
+        if !disjuncts.is_empty() {
+            let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, self.weights.tie);
+            should.push((Occur::Should, Box::new(q)));
+        }
+    }
+
+    /// Analysed tokens as one term or an exact phrase in `field`; `None` when there are none
+    /// or the weight is zero.
+    fn tokens_query(&self, field: Field, tokens: &[(usize, String)], weight: f32) -> Option<Box<dyn Query>> {
+        match tokens {
+            _ if weight <= 0.0 => None,
+            [] => None,
+            [(_, t)] => Some(term_query(field, t, weight).1),
+            _ => Some(phrase_query(field, tokens, 0, weight)),
         }
     }
 
@@ -537,33 +720,17 @@ impl<'a> Builder<'a> {
         highlight: Option<&mut Highlight>,
     ) -> Option<Box<dyn Query>> {
         let tokens = schema::analyze(&mut self.prose, text);
-        let mut should: Clauses = Vec::new();
+        let mut should: Vec<Box<dyn Query>> = Vec::new();
         for (field, weight) in self.weights.prose(self.fields) {
-            let weight = weight.max(0.1) * factor;
-            match tokens.as_slice() {
-                [] => {}
-                [(_, t)] => should.push(term_query(field, t, weight)),
-                _ => {
-                    let first = tokens[0].0;
-                    let terms = tokens
-                        .iter()
-                        .map(|(p, t)| (p - first, Term::from_field_text(field, t)))
-                        .collect();
-                    let q = PhraseQuery::new_with_offset(terms);
-                    should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight))));
-                }
-            }
+            should.extend(self.tokens_query(field, &tokens, weight.max(0.1) * factor));
         }
         let mut code_terms = Vec::new();
         let chunks: Vec<&str> = tokenize::chunks(text).map(|(_, c)| c).collect();
         if let [chunk] = chunks.as_slice() {
             let code = schema::analyze(&mut self.code, chunk);
             if let Some((_, whole)) = code.first() {
-                should.push(term_query(
-                    self.fields.code,
-                    whole,
-                    self.weights.exact.max(0.1) * factor,
-                ));
+                let weight = self.weights.exact.max(0.1) * factor;
+                should.push(term_query(self.fields.code, whole, weight).1);
                 code_terms.push(whole.clone());
             }
         }
@@ -571,8 +738,22 @@ impl<'a> Builder<'a> {
             h.prose.extend(tokens.into_iter().map(|t| t.1));
             h.code.extend(code_terms);
         }
-        (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
+        (!should.is_empty()).then(|| {
+            Box::new(DisjunctionMaxQuery::with_tie_breaker(should, self.weights.tie)) as Box<dyn Query>
+        })
     }
+}
+
+fn phrase_query(field: Field, tokens: &[(usize, String)], slop: u32, weight: f32) -> Box<dyn Query> {
+    let first = tokens.first().map_or(0, |t| t.0);
+    let terms = tokens
+        .iter()
+        .map(|(p, t)| (p - first, Term::from_field_text(field, t)))
+        .collect();
+    Box::new(BoostQuery::new(
+        Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)),
+        weight,
+    ))
 }
 
 fn term_query(field: Field, text: &str, weight: f32) -> (Occur, Box<dyn Query>) {
@@ -639,6 +820,13 @@ mod tests {
         let p = parse("Disable-NetAdapterLso 0x80070005");
         assert_eq!(p.words, ["Disable-NetAdapterLso", "0x80070005"]);
         assert!(p.excluded.is_empty());
+    }
+
+    #[test]
+    fn dashes_after_a_cmdlet_are_parameters() {
+        let p = parse("Set-RoleInstanceStatus -Busy");
+        assert_eq!(p.words, ["Set-RoleInstanceStatus", "-Busy"]);
+        assert_eq!(parse("offload -busy").excluded, ["busy"]);
     }
 
     #[test]
