@@ -8,6 +8,7 @@ mod load_robustness;
 mod meta;
 mod real_content;
 mod robustness;
+mod search;
 mod smoke;
 mod store;
 mod store_crash;

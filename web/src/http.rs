@@ -11,6 +11,7 @@ pub mod home;
 pub mod meta;
 pub mod receipts;
 mod router;
+pub mod search;
 pub mod views;
 
 use std::sync::Arc;
@@ -58,7 +59,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let data = config.data.clone();
     let options = crate::store::StoreOptions::from_config(&config);
     let store = tokio::task::spawn_blocking(move || crate::store::Store::open_with(&data, options)).await??;
-    let state = AppState(Arc::new(App::with_store(config, library, store.clone())));
+    let index_dir = config.data.join("index");
+    let (library, search) = tokio::task::spawn_blocking(move || {
+        let search = crate::search::SearchIndex::open(&index_dir, &library);
+        (library, search)
+    })
+    .await?;
+    let state = AppState(Arc::new(App::with_parts(config, library, store.clone(), search?)));
     let _watcher = crate::content::watch::spawn(state.0.clone())
         .map_err(|e| tracing::warn!("hot reload is off: {e:#}"))
         .ok();

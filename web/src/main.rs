@@ -21,6 +21,8 @@ enum Command {
     Serve,
     /// Validate the content folder; prints `file:line: message`, exits 1 on errors.
     Check,
+    /// Rebuild the search index under the data folder (progress bar and summary).
+    Index,
     /// Copy the database to FILE with SQLite's online backup API (safe while serving).
     Backup {
         /// Where to write the copy (replaced if it exists).
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run_server(cli.config),
         Command::Check => return fixkb::content::check::run(&cli.config.content),
+        Command::Index => fixkb::search::cli::run(&cli.config),
         Command::Backup { file } => fixkb::store::backup_database(&cli.config.data, &file),
     };
     match result {

@@ -9,11 +9,13 @@
 //! | `execute` | running a search: hits, facets, pagination |
 //! | `snippet` | the highlighted best passage of a hit |
 //! | [`suggest`] | as-you-type titles, "did you mean", typo and prefix expansion |
+//! | [`cli`] | `fixkb index` |
 //! | [`corpus`] | a deterministic generator of realistic articles for tests and benchmarks |
 //!
 //! The index stores no article text: hits are looked up in the [`Library`] snapshot the caller
 //! passes in, which also supplies synonyms.
 
+pub mod cli;
 pub mod corpus;
 mod execute;
 pub mod index;

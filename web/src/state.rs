@@ -4,6 +4,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::config::Config;
 use crate::content::Library;
+use crate::search::SearchIndex;
 use crate::store::Store;
 
 /// Everything a request may need. Cheap to clone (one `Arc`).
@@ -23,6 +24,8 @@ pub struct App {
     pub config: Config,
     /// Feedback, receipts and analytics (SQLite).
     pub store: Store,
+    /// The search index; kept in step with the library by [`App::swap_library`].
+    pub search: SearchIndex,
     library: RwLock<Arc<Library>>,
 }
 
@@ -39,9 +42,20 @@ impl App {
 
     /// Wraps a loaded library and an opened store.
     pub fn with_store(config: Config, library: Library, store: Store) -> Self {
+        #[expect(
+            clippy::expect_used,
+            reason = "an in-memory index fails to build only when memory runs out"
+        )]
+        let search = SearchIndex::in_memory(&library).expect("in-memory search index");
+        Self::with_parts(config, library, store, search)
+    }
+
+    /// Wraps a loaded library, an opened store and a search index already holding the library.
+    pub fn with_parts(config: Config, library: Library, store: Store, search: SearchIndex) -> Self {
         Self {
             config,
             store,
+            search,
             library: RwLock::new(Arc::new(library)),
         }
     }
@@ -70,6 +84,12 @@ impl App {
 
     /// Atomically replaces the snapshot.
     pub fn swap_library(&self, library: Arc<Library>) {
+        // Only changed articles are re-indexed. On failure the old index keeps serving.
+        match self.search.update(&library) {
+            Ok(stats) if stats.changed() => tracing::info!(%stats, "search index updated"),
+            Ok(_) => {}
+            Err(e) => tracing::error!("search index update failed: {e:#}"),
+        }
         *self.library.write().unwrap_or_else(|e| e.into_inner()) = library;
     }
 }

@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 use super::error::{ErrorFormat, ErrorMarker, render_error};
 use super::views::Layout;
-use super::{AppError, admin, articles, assets, feedback, home, meta, receipts};
+use super::{AppError, admin, articles, assets, feedback, home, meta, receipts, search};
 
 /// Requests taking longer than this get a 408 instead of holding a connection forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,6 +31,9 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(home::show_home))
+        .route("/search", get(search::show_search))
+        .route("/api/search", get(search::search_json))
+        .route("/api/suggest", get(search::suggest_json))
         .route(
             "/kb/{*slug}",
             get(articles::show_article).post(feedback::submit_article_feedback),

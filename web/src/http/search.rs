@@ -1,0 +1,311 @@
+//! Search: the results page (works without JavaScript), `/api/search` (DESIGN §5) and the
+//! as-you-type `/api/suggest`.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::content::Library;
+use crate::search::{DEFAULT_LIMIT, SearchRequest, SearchResponse, Suggestion};
+use crate::state::AppState;
+
+use super::views::{HtmlTemplate, Layout, encode};
+use super::{AppError, AppResult};
+
+/// Result pages linked from the pager on either side of the current one.
+const PAGER_SPAN: usize = 3;
+/// Suggestions returned by `/api/suggest`.
+const SUGGESTIONS: usize = 8;
+
+/// `/search`.
+#[derive(Template)]
+#[template(path = "search/show.html")]
+pub struct SearchPage {
+    /// Shared page chrome.
+    pub layout: Layout,
+    /// The query as typed.
+    pub query: String,
+    /// The results.
+    pub response: SearchResponse,
+    /// The "did you mean" link.
+    pub suggestion_url: Option<String>,
+    /// Active filters, each with the link that removes it.
+    pub filters: Vec<Link>,
+    /// Product facet links.
+    pub products: Vec<FacetLink>,
+    /// Tag facet links.
+    pub tags: Vec<FacetLink>,
+    /// Numbered page links.
+    pub pages: Vec<Link>,
+    /// Previous page.
+    pub prev: Option<String>,
+    /// Next page.
+    pub next: Option<String>,
+    /// Position of the first hit shown (1-based).
+    pub first: usize,
+    /// Position of the last hit shown.
+    pub last: usize,
+}
+
+/// A labelled link; `current` marks the page being shown.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Visible text.
+    pub label: String,
+    /// Target.
+    pub url: String,
+    /// True for the current page.
+    pub current: bool,
+}
+
+/// A facet value with its count and the link that toggles it as a filter.
+#[derive(Debug, Clone)]
+pub struct FacetLink {
+    /// Product or tag.
+    pub value: String,
+    /// Matching articles.
+    pub count: usize,
+    /// Adds (or, when active, removes) the filter.
+    pub url: String,
+    /// True when already filtering by it.
+    pub active: bool,
+}
+
+/// The request as the URL carries it.
+#[derive(Debug, Default, Clone)]
+struct Params {
+    q: String,
+    products: Vec<String>,
+    tags: Vec<String>,
+    page: usize,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+impl Params {
+    /// Reads `q`, `product`, `tag` (repeatable), `page`, `limit`, `offset`. Unknown or
+    /// malformed values are ignored: any address is a search.
+    fn parse(raw: Option<&str>) -> Self {
+        let mut p = Params::default();
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "q" => p.q = value,
+                "product" if !value.trim().is_empty() => p.products.push(value),
+                "tag" if !value.trim().is_empty() => p.tags.push(value),
+                "page" => p.page = value.trim().parse().unwrap_or(1),
+                "limit" => p.limit = value.trim().parse().ok(),
+                "offset" => p.offset = value.trim().parse().ok(),
+                _ => {}
+            }
+        }
+        p.page = p.page.max(1);
+        p
+    }
+
+    fn request(&self) -> SearchRequest {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        SearchRequest {
+            q: self.q.clone(),
+            products: self.products.clone(),
+            tags: self.tags.clone(),
+            limit: Some(limit),
+            offset: self
+                .offset
+                .unwrap_or((self.page - 1).saturating_mul(limit))
+                .min(10_000),
+        }
+    }
+
+    /// `/search?…` for these parameters on page `page`.
+    fn url(&self, page: usize) -> String {
+        let mut url = format!("/search?q={}", encode(&self.q));
+        for p in &self.products {
+            url.push_str("&product=");
+            url.push_str(&encode(p));
+        }
+        for t in &self.tags {
+            url.push_str("&tag=");
+            url.push_str(&encode(t));
+        }
+        if page > 1 {
+            url.push_str(&format!("&page={page}"));
+        }
+        url
+    }
+
+    fn toggled(&self, products: bool, value: &str) -> Self {
+        let mut next = self.clone();
+        let list = if products {
+            &mut next.products
+        } else {
+            &mut next.tags
+        };
+        if let Some(i) = list.iter().position(|v| v == value) {
+            list.remove(i);
+        } else {
+            list.push(value.to_owned());
+        }
+        next.page = 1;
+        next
+    }
+}
+
+/// Runs a search off the async threads (it is CPU work, a few milliseconds).
+async fn run(state: &AppState, request: SearchRequest) -> AppResult<(Arc<Library>, SearchResponse)> {
+    let state = state.clone();
+    let span = tracing::Span::current();
+    let (library, response) = tokio::task::spawn_blocking(move || {
+        span.in_scope(|| {
+            let library = state.library();
+            let response = state.search.search(&library, &request);
+            (library, response)
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("search task failed: {e}")))?;
+    Ok((library, response))
+}
+
+/// `GET /search?q=&product=&tag=&page=`: the results page, or a redirect for a KB number.
+pub async fn show_search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AppResult<Response> {
+    let params = Params::parse(raw.as_deref());
+    let (_, response) = run(&state, params.request()).await?;
+    if let Some(url) = &response.redirect {
+        return Ok((StatusCode::FOUND, [(header::LOCATION, url.clone())]).into_response());
+    }
+    if !params.q.trim().is_empty() {
+        state.store.log_search(params.q.trim(), response.total as u64);
+    }
+    Ok(HtmlTemplate(page(&state, &params, response)).into_response())
+}
+
+fn page(state: &AppState, params: &Params, response: SearchResponse) -> SearchPage {
+    let title = if params.q.trim().is_empty() {
+        "Search".to_owned()
+    } else {
+        format!("{} – search", params.q.trim())
+    };
+    let mut layout = Layout::new(state, &title);
+    layout.query.clone_from(&params.q);
+    let limit = params.request().limit();
+    let offset = params.request().offset;
+    let pages_total = response.total.div_ceil(limit).max(1);
+    let current = offset / limit + 1;
+    let span = current.saturating_sub(PAGER_SPAN).max(1)..=(current + PAGER_SPAN).min(pages_total);
+    let pages = if pages_total > 1 {
+        span.map(|n| Link {
+            label: n.to_string(),
+            url: params.url(n),
+            current: n == current,
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let facet_links = |products: bool, facets: &[crate::content::Facet]| -> Vec<FacetLink> {
+        let active = if products { &params.products } else { &params.tags };
+        facets
+            .iter()
+            .map(|f| FacetLink {
+                value: f.value.clone(),
+                count: f.count,
+                url: params.toggled(products, &f.value).url(1),
+                active: active.iter().any(|a| a.eq_ignore_ascii_case(&f.value)),
+            })
+            .collect()
+    };
+    let filters = params
+        .products
+        .iter()
+        .map(|p| Link {
+            label: format!("product: {p}"),
+            url: params.toggled(true, p).url(1),
+            current: true,
+        })
+        .chain(params.tags.iter().map(|t| Link {
+            label: format!("tag: {t}"),
+            url: params.toggled(false, t).url(1),
+            current: true,
+        }))
+        .collect();
+    let suggestion_url = response.suggestion.as_ref().map(|s| {
+        Params {
+            q: s.clone(),
+            page: 1,
+            ..params.clone()
+        }
+        .url(1)
+    });
+    SearchPage {
+        layout,
+        query: params.q.clone(),
+        suggestion_url,
+        filters,
+        products: facet_links(true, &response.facets.products),
+        tags: facet_links(false, &response.facets.tags),
+        pages,
+        prev: (current > 1).then(|| params.url(current - 1)),
+        next: (current < pages_total).then(|| params.url(current + 1)),
+        first: if response.hits.is_empty() { 0 } else { offset + 1 },
+        last: offset + response.hits.len(),
+        response,
+    }
+}
+
+/// `GET /api/search?q=&limit=&offset=&product=&tag=`: results as JSON (DESIGN §5).
+pub async fn search_json(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<SearchResponse>> {
+    let params = Params::parse(raw.as_deref());
+    let mut request = params.request();
+    request.offset = params.offset.unwrap_or(0).min(10_000);
+    let (_, response) = run(&state, request).await?;
+    if !params.q.trim().is_empty() {
+        state.store.log_search(params.q.trim(), response.total as u64);
+    }
+    Ok(Json(response))
+}
+
+/// `GET /api/suggest?q=`: article titles for what has been typed so far.
+pub async fn suggest_json(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Json<Vec<Suggestion>> {
+    let params = Params::parse(raw.as_deref());
+    let library = state.library();
+    // Cheap (title vocabulary only), so it runs inline.
+    Json(state.search.suggest(&library, &params.q, SUGGESTIONS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_read_repeated_filters_and_ignore_junk() {
+        let p = Params::parse(Some(
+            "q=vm+lost&product=Hyper-V&product=Windows%20Server&tag=x&page=zz&limit=-1",
+        ));
+        assert_eq!(p.q, "vm lost");
+        assert_eq!(p.products, ["Hyper-V", "Windows Server"]);
+        assert_eq!(p.tags, ["x"]);
+        assert_eq!(p.page, 1);
+        assert_eq!(p.limit, None);
+        assert_eq!(Params::parse(Some("%zz=%")).q, "");
+    }
+
+    #[test]
+    fn urls_round_trip_and_toggle_filters() {
+        let p = Params::parse(Some("q=a%26b&product=X%20Y&page=3"));
+        assert_eq!(p.url(3), "/search?q=a%26b&product=X%20Y&page=3");
+        assert_eq!(p.toggled(true, "X Y").url(1), "/search?q=a%26b");
+        assert_eq!(
+            p.toggled(false, "t").url(1),
+            "/search?q=a%26b&product=X%20Y&tag=t"
+        );
+    }
+}
