@@ -4,6 +4,7 @@
 mod articles;
 mod cli;
 mod common;
+mod fixes;
 mod load_robustness;
 mod meta;
 mod real_content;

@@ -14,6 +14,7 @@
 
 pub mod chars;
 pub mod check;
+pub mod cli;
 pub mod corpus;
 mod definition;
 mod header;

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod error;
 pub mod extract;
 pub mod feedback;
+pub mod fixes;
 pub mod home;
 pub mod meta;
 pub mod receipts;

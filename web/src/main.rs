@@ -21,6 +21,20 @@ enum Command {
     Serve,
     /// Validate the content folder; prints `file:line: message`, exits 1 on errors.
     Check,
+    /// Render a fix script: the same bytes as its download, to standard output or FILE.
+    Render {
+        /// Fix id (the folder name under fixes/).
+        fix: String,
+        /// A parameter value as name=value; repeat for more.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// Render the revert script instead.
+        #[arg(long)]
+        revert: bool,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
     /// Rebuild the search index under the data folder (progress bar and summary).
     Index,
     /// Copy the database to FILE with SQLite's online backup API (safe while serving).
@@ -42,6 +56,12 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run_server(cli.config),
         Command::Check => return fixkb::content::check::run(&cli.config.content),
+        Command::Render {
+            fix,
+            set,
+            revert,
+            output,
+        } => fixkb::fixes::cli::run(&cli.config, &fix, &set, revert, output.as_deref()),
         Command::Index => fixkb::search::cli::run(&cli.config),
         Command::Backup { file } => fixkb::store::backup_database(&cli.config.data, &file),
     };

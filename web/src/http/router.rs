@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 use super::error::{ErrorFormat, ErrorMarker, render_error};
 use super::views::Layout;
-use super::{AppError, admin, articles, assets, feedback, home, meta, receipts, search};
+use super::{AppError, admin, articles, assets, feedback, fixes, home, meta, receipts, search};
 
 /// Requests taking longer than this get a 408 instead of holding a connection forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,6 +46,12 @@ pub fn router(state: AppState) -> Router {
             "/verify",
             get(receipts::verify::show_verify).post(receipts::verify::verify_script),
         )
+        .route("/fixes/{fix}", get(fixes::show_fix))
+        .route("/fixes/{fix}/download", get(fixes::download_fix))
+        .route("/fixes/{fix}/revert", get(fixes::download_revert))
+        .route("/api/fixes", get(fixes::list_fixes_json))
+        .route("/api/fixes/{fix}", get(fixes::fix_json))
+        .route("/api/fixes/{fix}/render", post(fixes::render_fix_json))
         .route("/admin", get(admin::show_admin))
         .route("/admin/login", post(admin::login))
         .route("/admin/logout", post(admin::logout))

@@ -1,0 +1,427 @@
+//! Fixes over HTTP: the form and validated preview (`/fixes/{fix}`), downloads with their exact
+//! bytes (`/download`, `/revert`), and the JSON API (`/api/fixes…`). The engine is
+//! [`crate::fixes`]; this module only turns requests into raw values and results into pages.
+
+pub mod form;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::fixes::{self, Fix, Language, ParamError, RenderContext, RenderError, Script, ScriptKind};
+use crate::state::AppState;
+use crate::store::NewReceipt;
+
+use super::extract::Path;
+use super::views::{HtmlTemplate, Layout};
+use super::{AppError, AppResult};
+
+/// `/fixes/{fix}` rendered.
+#[derive(Template)]
+#[template(path = "fixes/show.html")]
+pub struct FixPage {
+    /// Shared page chrome.
+    pub layout: Layout,
+    /// The fix.
+    pub fix: Arc<Fix>,
+    /// The article offering it: (title, URL).
+    pub article: Option<(String, String)>,
+    /// Form fields.
+    pub fields: Vec<form::Field>,
+    /// Errors not attached to a field.
+    pub general_errors: Vec<String>,
+    /// The preview, when the submitted values are valid.
+    pub preview: Option<Preview>,
+    /// How to run a script of this language, step by step.
+    pub how_to_run: Vec<&'static str>,
+}
+
+/// A validated, rendered script on the page.
+pub struct Preview {
+    /// The script with syntax highlighting (HTML).
+    pub code_html: String,
+    /// File name.
+    pub filename: String,
+    /// SHA-256 of the exact bytes.
+    pub sha256: String,
+    /// Receipt id.
+    pub receipt: String,
+    /// Download URL with the canonical values.
+    pub download_url: String,
+    /// Revert script: (file name, URL).
+    pub revert: Option<(String, String)>,
+    /// Absolute prefilled link to this form.
+    pub prefilled_link: String,
+}
+
+/// `GET /fixes/{fix}`: the form; with query parameters, the validated preview (422 and inline
+/// errors when a value is not valid).
+pub async fn show_fix(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let fix = find(&state, &id)?;
+    let raw = parse_query(query.as_deref())?;
+    if raw.is_empty() {
+        return Ok(HtmlTemplate(page(&state, &fix, &raw, Vec::new(), None)).into_response());
+    }
+    match render(&state, &fix, &raw, ScriptKind::Fix).await {
+        Ok(script) => {
+            let preview = preview(&state, &fix, &script);
+            Ok(HtmlTemplate(page(&state, &fix, &raw, Vec::new(), Some(preview))).into_response())
+        }
+        Err(RenderError::Invalid(errors)) => Ok(invalid(&state, &fix, &raw, errors)),
+        Err(e) => Err(render_failure(&fix, e)),
+    }
+}
+
+/// `GET /fixes/{fix}/download?…`: the fix script as an attachment.
+pub async fn download_fix(state: State<AppState>, id: Path<String>, query: RawQuery) -> AppResult<Response> {
+    download(state, id, query, ScriptKind::Fix).await
+}
+
+/// `GET /fixes/{fix}/revert?…`: the revert script as an attachment.
+pub async fn download_revert(
+    state: State<AppState>,
+    id: Path<String>,
+    query: RawQuery,
+) -> AppResult<Response> {
+    download(state, id, query, ScriptKind::Revert).await
+}
+
+async fn download(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    kind: ScriptKind,
+) -> AppResult<Response> {
+    let fix = find(&state, &id)?;
+    let raw = parse_query(query.as_deref())?;
+    match render(&state, &fix, &raw, kind).await {
+        Ok(script) => {
+            state.store.record_download(&fix.id);
+            Ok(attachment(script))
+        }
+        Err(RenderError::Invalid(errors)) => Ok(invalid(&state, &fix, &raw, errors)),
+        Err(e) => Err(render_failure(&fix, e)),
+    }
+}
+
+/// The script's exact bytes, with its file name and SHA-256.
+fn attachment(script: Script) -> Response {
+    let content_type = match script.language {
+        Language::Xml => "application/xml",
+        _ => "application/octet-stream",
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", script.filename),
+            ),
+            (
+                header::HeaderName::from_static("x-content-sha256"),
+                script.sha256.clone(),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        script.bytes,
+    )
+        .into_response()
+}
+
+/// `GET /api/fixes`: every fix, briefly.
+pub async fn list_fixes_json(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let library = state.library();
+    let base = state.config.base_url();
+    let fixes: Vec<_> = library
+        .fixes
+        .values()
+        .map(|f| {
+            json!({
+                "id": f.id,
+                "title": f.title,
+                "summary": f.summary,
+                "language": f.language,
+                "changes_state": f.changes_state,
+                "has_revert": f.has_revert(),
+                "url": format!("{base}/fixes/{}", f.id),
+                "api_url": format!("{base}/api/fixes/{}", f.id),
+            })
+        })
+        .collect();
+    Json(json!({ "fixes": fixes }))
+}
+
+/// `GET /api/fixes/{fix}`: the schema (parameter types and constraints).
+pub async fn fix_json(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    let fix = find(&state, &id)?;
+    let ctx = RenderContext::for_fix(&state.library(), &fix.id, &state.config.base_url());
+    let mut value = serde_json::to_value(fixes::schema::of(&fix)).map_err(anyhow::Error::from)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("article_url".into(), json!(ctx.article_url));
+        map.insert(
+            "render_url".into(),
+            json!(format!("{}/api/fixes/{}/render", ctx.base_url, fix.id)),
+        );
+    }
+    Ok(Json(value))
+}
+
+#[derive(Debug, Deserialize)]
+struct RenderRequest {
+    #[serde(default)]
+    params: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    revert: bool,
+}
+
+/// `POST /api/fixes/{fix}/render` with `{"params": {...}}` (and `"revert": true` for the revert
+/// script): the script as JSON, or 422 with `{"errors": [{"param", "message"}]}`.
+pub async fn render_fix_json(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let fix = find(&state, &id)?;
+    let request: RenderRequest = serde_json::from_slice(&body).map_err(|e| {
+        AppError::BadRequest(format!(
+            "The body must be JSON like {{\"params\": {{\"name\": \"value\"}}}}: {e}"
+        ))
+    })?;
+    let mut raw = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, value) in request.params {
+        match json_to_raw(&value) {
+            Some(text) => {
+                raw.insert(name, text);
+            }
+            None => errors.push(ParamError {
+                param: name,
+                message: "Give a string, number, boolean or list of strings.".into(),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(unprocessable(errors));
+    }
+    let kind = if request.revert {
+        ScriptKind::Revert
+    } else {
+        ScriptKind::Fix
+    };
+    match render(&state, &fix, &raw, kind).await {
+        Ok(script) => {
+            let base = state.config.base_url();
+            let query = canonical_query(&script);
+            let path = if kind == ScriptKind::Fix {
+                "download"
+            } else {
+                "revert"
+            };
+            Ok(Json(json!({
+                "filename": script.filename,
+                "language": script.language,
+                "content": script.text,
+                "sha256": script.sha256,
+                "receipt": script.receipt,
+                "download_url": format!("{base}/fixes/{}/{path}?{query}", fix.id),
+                "receipt_url": format!("{base}/r/{}", script.receipt),
+            }))
+            .into_response())
+        }
+        Err(RenderError::Invalid(errors)) => Ok(unprocessable(errors)),
+        Err(RenderError::NoRevert) => Err(AppError::not_found("This fix has no revert script.")),
+        Err(e) => Err(render_failure(&fix, e)),
+    }
+}
+
+fn unprocessable(errors: Vec<ParamError>) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "errors": errors })),
+    )
+        .into_response()
+}
+
+fn json_to_raw(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Null => Some(String::new()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .map(|v| v.join(",")),
+        serde_json::Value::Object(_) => None,
+    }
+}
+
+fn find(state: &AppState, id: &str) -> AppResult<Arc<Fix>> {
+    state.library().fixes.get(id).cloned().ok_or_else(|| {
+        AppError::not_found("There is no fix by that name. Fixes are listed on the articles that offer them.")
+    })
+}
+
+/// Query string → raw values; repeated names are joined with `,` (a multi-select sends them so).
+fn parse_query(query: Option<&str>) -> AppResult<BTreeMap<String, String>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|_| AppError::BadRequest("The address has a malformed query string.".into()))?;
+    let mut raw: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in pairs {
+        raw.entry(name)
+            .and_modify(|v| {
+                v.push(',');
+            })
+            .or_default()
+            .push_str(&value);
+    }
+    Ok(raw)
+}
+
+/// Renders and records the receipt (committed before the script is handed out).
+async fn render(
+    state: &AppState,
+    fix: &Fix,
+    raw: &BTreeMap<String, String>,
+    kind: ScriptKind,
+) -> Result<Script, RenderError> {
+    let library = state.library();
+    let ctx = RenderContext::for_fix(&library, &fix.id, &state.config.base_url());
+    let script = fixes::render(fix, raw, &ctx, kind)?;
+    let receipt = NewReceipt {
+        id: script.receipt.clone(),
+        fix_id: fix.id.clone(),
+        fix_version: fix.version,
+        revision: ctx.revision.clone(),
+        params_json: serde_json::to_string(&script.canonical_params).unwrap_or_default(),
+        sha256: script.sha256.clone(),
+    };
+    state
+        .store
+        .record_receipt(receipt)
+        .await
+        .map_err(|e| RenderError::Template(format!("receipt not stored: {e:#}")))?;
+    Ok(script)
+}
+
+fn render_failure(fix: &Fix, e: RenderError) -> AppError {
+    match e {
+        RenderError::NoRevert => AppError::not_found("This fix has no revert script."),
+        other => AppError::Internal(anyhow::anyhow!("fix {}: {other}", fix.id)),
+    }
+}
+
+fn canonical_query(script: &Script) -> String {
+    serde_urlencoded::to_string(&script.canonical_params).unwrap_or_default()
+}
+
+fn invalid(
+    state: &AppState,
+    fix: &Arc<Fix>,
+    raw: &BTreeMap<String, String>,
+    errors: Vec<ParamError>,
+) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        HtmlTemplate(page(state, fix, raw, errors, None)),
+    )
+        .into_response()
+}
+
+fn preview(state: &AppState, fix: &Fix, script: &Script) -> Preview {
+    let query = canonical_query(script);
+    // Fix ids are `[a-z0-9-]` (checked at load time): safe in a URL as they are.
+    let base = format!("/fixes/{}", fix.id);
+    Preview {
+        code_html: crate::highlight::code_block(&script.text, script.language.as_str()),
+        filename: script.filename.clone(),
+        sha256: script.sha256.clone(),
+        receipt: script.receipt.clone(),
+        download_url: format!("{base}/download?{query}"),
+        revert: fix
+            .revert_filename
+            .clone()
+            .map(|name| (name, format!("{base}/revert?{query}"))),
+        prefilled_link: format!("{}{base}?{query}", state.config.base_url()),
+    }
+}
+
+fn page(
+    state: &AppState,
+    fix: &Arc<Fix>,
+    raw: &BTreeMap<String, String>,
+    errors: Vec<ParamError>,
+    preview: Option<Preview>,
+) -> FixPage {
+    let library = state.library();
+    let article = library
+        .articles
+        .iter()
+        .find(|a| a.fixes.iter().any(|f| *f == fix.id))
+        .map(|a| (a.title.clone(), format!("/kb/{}", a.slug)));
+    let general_errors = errors
+        .iter()
+        .filter(|e| fix.param(&e.param).is_none())
+        .map(|e| e.message.clone())
+        .collect();
+    FixPage {
+        layout: Layout::new(state, &fix.title)
+            .canonical(&format!("/fixes/{}", fix.id))
+            .describe(&fix.summary),
+        fields: form::fields(fix, raw, &errors),
+        general_errors,
+        preview,
+        article,
+        how_to_run: how_to_run(fix),
+        fix: fix.clone(),
+    }
+}
+
+/// Steps for running a script of this fix's language.
+fn how_to_run(fix: &Fix) -> Vec<&'static str> {
+    match fix.language {
+        Language::Powershell => {
+            let mut steps = vec![
+                "Save the file, then open Windows PowerShell (as administrator if the header says so) in its folder.",
+                "Files downloaded from the internet are blocked: run Unblock-File -Path .\\<file>.ps1 first (PowerShell 3.0 and later), or use Properties → Unblock.",
+                "If scripts are disabled on this server, run it once with: powershell.exe -ExecutionPolicy Bypass -File .\\<file>.ps1",
+            ];
+            if fix.changes_state {
+                steps.push("Run it with -WhatIf first: it lists what would change and changes nothing.");
+            }
+            steps.push("Values are parameters: .\\<file>.ps1 -Name value overrides a default, and is checked the same way.");
+            steps
+        }
+        Language::Sh => vec![
+            "Copy the file to the machine (for example with scp).",
+            "Run it as root: sh ./<file>.sh",
+        ],
+        Language::Cmd => vec![
+            "Save the file, then right-click it and choose Run as administrator,",
+            "or run it from an elevated Command Prompt by its name.",
+        ],
+        Language::Reg => vec![
+            "Save the file, double-click it and confirm, or run reg import <file>.reg from an elevated Command Prompt.",
+            "Restart the server for TCP/IP parameter changes to take effect.",
+        ],
+        Language::Xml => {
+            vec!["Open the file and paste the fragment where its comment says; it does nothing on its own."]
+        }
+    }
+}
