@@ -27,8 +27,11 @@ struct StoreApp {
 
 impl StoreApp {
     fn new(admin_token: Option<&str>, rate_limit: RateLimit) -> Self {
+        Self::over(fixtures().join("valid"), admin_token, rate_limit)
+    }
+
+    fn over(content: std::path::PathBuf, admin_token: Option<&str>, rate_limit: RateLimit) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
-        let content = fixtures().join("valid");
         let mut config = Config::new(&content, data.path());
         config.public_url = Some("https://kb.example.test".into());
         config.admin_token = admin_token.map(Into::into);
@@ -611,4 +614,76 @@ async fn comments_with_html_and_script_come_back_inert() {
 fn escaped_script(html: &str) -> usize {
     html.matches("&lt;script&gt;alert(1)&lt;/script&gt;").count()
         + html.matches("&#60;script&#62;alert(1)&#60;/script&#62;").count()
+}
+
+#[tokio::test]
+async fn downloaded_scripts_verify_against_their_receipts() {
+    let content = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    let app = StoreApp::over(content, None, RateLimit::default());
+    let verify = |script: Vec<u8>| {
+        let (content_type, body) = multipart("file", "script", &script);
+        Request::post("/verify")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("request")
+    };
+    for (fix, query) in [
+        ("disable-task-offload-global", ""),
+        ("disable-task-offload", "adapter=Ethernet%202"),
+    ] {
+        let download = app.get(&format!("/fixes/{fix}/download?{query}"), None).await;
+        assert_eq!(download.status, StatusCode::OK, "{fix}: {}", download.text());
+        let sha = fixkb::util::sha256_hex(&download.body);
+        let receipt = app
+            .store()
+            .receipt_by_sha256(&sha)
+            .await
+            .expect("lookup")
+            .expect("receipt recorded");
+        assert_eq!((receipt.fix_id.as_str(), receipt.count), (fix, 1));
+
+        let exact = app.send(verify(download.body.clone())).await.text();
+        assert!(exact.contains("Unmodified fixkb script</p>"), "{fix}");
+        assert!(exact.contains(&format!("/r/{}", receipt.id)));
+
+        // As pasted from an editor: UTF-8 text, LF line endings, no BOM.
+        let text = match download.body.strip_prefix(&[0xFF, 0xFE]) {
+            Some(utf16) => String::from_utf16(
+                &utf16
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .collect::<Vec<_>>(),
+            )
+            .expect("utf-16"),
+            None => String::from_utf8(download.body.clone()).expect("utf-8"),
+        };
+        let pasted = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+        let same = app.send(verify(pasted.clone().into_bytes())).await.text();
+        assert!(same.contains("apart from line endings"), "{fix}");
+
+        // One changed line: recognised as a modified copy of this receipt.
+        let tampered = pasted.replacen('\n', "\nrem injected\n", 3);
+        let modified = app.send(verify(tampered.into_bytes())).await.text();
+        assert!(
+            modified.contains("Modified script") && modified.contains(&receipt.id),
+            "{fix}"
+        );
+
+        // The receipt page offers the same script again, byte for byte.
+        let page = app.get(&format!("/r/{}", receipt.id), None).await.text();
+        let prefix = format!("href=\"/fixes/{fix}/download");
+        let link = page
+            .split(&prefix)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(|rest| {
+                format!(
+                    "/fixes/{fix}/download{}",
+                    rest.replace("&#38;", "&").replace("&amp;", "&")
+                )
+            })
+            .unwrap_or_else(|| panic!("{fix}: no download link in {page}"));
+        let again = app.get(&link, None).await;
+        assert_eq!(again.body, download.body, "{fix}: same bytes again");
+    }
 }

@@ -18,7 +18,7 @@ use crate::store::{FeedbackError, MAX_COMMENT_CHARS, Receipt, ReceiptFeedback};
 
 use super::extract::{Path, Query};
 use super::feedback::{ClientAddr, check_same_origin, error_response, parse_form};
-use super::views::{HtmlTemplate, Layout, encode};
+use super::views::{HtmlTemplate, Layout};
 use super::{AppError, AppResult};
 
 /// One parameter as shown on the receipt.
@@ -116,7 +116,7 @@ pub async fn submit_receipt_feedback(
     match state.store.add_receipt_feedback(client, feedback).await {
         Ok(_) => Ok((
             StatusCode::SEE_OTHER,
-            [(header::LOCATION, format!("/r/{}?thanks=1#outcome", encode(&id)))],
+            [(header::LOCATION, format!("/r/{}?thanks=1#outcome", segment(&id)))],
         )
             .into_response()),
         Err(FeedbackError::CommentTooLong { len, max }) => {
@@ -194,14 +194,29 @@ fn links(
         .map(|p| (p.name.as_str(), p.value.as_str()))
         .collect();
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    let base = format!("/fixes/{}", encode(&fix.id));
-    let edit = Some(format!("{base}?{query}"));
+    let query = if query.is_empty() {
+        query
+    } else {
+        format!("?{query}")
+    };
+    let base = format!("/fixes/{}", segment(&fix.id));
+    let edit = Some(format!("{base}{query}"));
     if fix.version != receipt.fix_version {
         return (Vec::new(), edit);
     }
-    let mut downloads = vec![(fix.filename.clone(), format!("{base}/download?{query}"))];
+    let mut downloads = vec![(fix.filename.clone(), format!("{base}/download{query}"))];
     if let Some(revert) = &fix.revert_filename {
-        downloads.push((revert.clone(), format!("{base}/revert?{query}")));
+        downloads.push((revert.clone(), format!("{base}/revert{query}")));
     }
     (downloads, edit)
+}
+
+/// Percent-encodes one path segment, keeping the unreserved characters (`-._~`) readable.
+fn segment(value: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
 }

@@ -23,8 +23,8 @@ use unicode_normalization::UnicodeNormalization;
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Events written per transaction at most.
 const MAX_BATCH: usize = 2_000;
-/// Events waiting in the channel at most; beyond that they are dropped.
-const CHANNEL_CAPACITY: usize = 10_000;
+/// Events waiting in the channel at most; beyond that they are dropped (a few MB at most).
+const CHANNEL_CAPACITY: usize = 65_536;
 /// Events kept for a retry after a failed write at most.
 const MAX_PENDING: usize = 50_000;
 /// How often the search log is pruned while running.
@@ -187,6 +187,15 @@ fn run(rx: &mpsc::Receiver<Msg>, conn: &Mutex<Connection>, retention_days: u32) 
 /// Writes a batch in one transaction: search rows as they are, view and download counts summed
 /// per key and day first.
 pub(crate) fn write_batch(conn: &mut Connection, batch: &[Event]) -> anyhow::Result<()> {
+    // Statistics need not wait for an fsync: with WAL, a crash of the process loses nothing
+    // committed, and the next FULL commit (feedback, receipts) syncs these frames too.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let result = write_batch_inner(conn, batch);
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    result
+}
+
+fn write_batch_inner(conn: &mut Connection, batch: &[Event]) -> anyhow::Result<()> {
     let mut views: HashMap<(&str, i64), i64> = HashMap::new();
     let mut downloads: HashMap<(&str, i64), i64> = HashMap::new();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -311,6 +320,8 @@ mod tests {
         ];
         write_batch(&mut conn, &batch).unwrap();
         write_batch(&mut conn, &batch[..1]).unwrap();
+        // Back to FULL for the records that share this connection.
+        assert_eq!(count(&conn, "PRAGMA synchronous"), 2);
         assert_eq!(
             count(
                 &conn,
