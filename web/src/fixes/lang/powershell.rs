@@ -225,7 +225,10 @@ const FORBIDDEN_CLASS: &str = r"\x00-\x08\x0A-\x1F\x7F-\x9F\p{Cf}\p{Zl}\p{Zp}";
 const FORBIDDEN_WITH_TAB: &str = r"\x00-\x1F\x7F-\x9F\p{Cf}\p{Zl}\p{Zp}";
 
 /// The .NET regular expression for `[ValidatePattern]`: the type's shape, the forbidden
-/// characters, and the rules of inner languages.
+/// characters, and the rules of inner languages. Anchored with `\A` and `\z` (not `^` and `$`,
+/// which .NET lets match before a final newline). Written in the subset .NET and the `regex`
+/// crate share, so tests can check that every value the server accepts passes it too (except
+/// the inner-language lookaheads, which `regex` lacks). PowerShell matches case-insensitively.
 pub fn pattern(param: &Param) -> String {
     let no = if param.kind == Kind::Text {
         FORBIDDEN_CLASS
@@ -234,7 +237,7 @@ pub fn pattern(param: &Param) -> String {
     };
     let body = match param.kind {
         Kind::Text => match &param.pattern {
-            Some(p) => format!("(?=[^{no}]*$)(?:{p})"),
+            Some(p) => format!(r"(?=[^{no}]*\z)(?:{p})"),
             None => format!("[^{no}]*"),
         },
         Kind::AdapterName => format!(r"[^*?\[\]{no}]+"),
@@ -250,12 +253,12 @@ pub fn pattern(param: &Param) -> String {
     };
     let mut inner = String::new();
     if param.inner.contains(&Language::Cmd) {
-        inner.push_str(&format!(r"(?=[{}]*$)(?!.*\\$)", super::cmd::ALLOWED_CLASS));
+        inner.push_str(&format!(r"(?=[{}]*\z)(?![\s\S]*\\\z)", super::cmd::ALLOWED_CLASS));
     }
     if param.required {
-        format!("^{inner}(?:{body})$")
+        format!(r"\A{inner}(?:{body})\z")
     } else {
-        format!("^{inner}(?:(?:{body})|)$")
+        format!(r"\A{inner}(?:(?:{body})|)\z")
     }
 }
 
