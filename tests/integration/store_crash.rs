@@ -29,6 +29,10 @@ impl Drop for Server {
 }
 
 fn start(data: &Path) -> (Server, SocketAddr) {
+    start_over(&fixtures().join("valid"), data)
+}
+
+fn start_over(content: &Path, data: &Path) -> (Server, SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -39,7 +43,7 @@ fn start(data: &Path) -> (Server, SocketAddr) {
         .arg("--bind")
         .arg(addr.to_string())
         .arg("--content")
-        .arg(fixtures().join("valid"))
+        .arg(content)
         .arg("--data")
         .arg(data)
         .env_remove("FIXKB_ADMIN_TOKEN")
@@ -195,4 +199,45 @@ async fn every_acknowledged_feedback_survives_sigkill() {
     // The database opens cleanly afterwards.
     let (_server, addr) = start(data.path());
     wait_until_up(addr).await;
+}
+
+#[tokio::test]
+async fn sigterm_flushes_queued_analytics() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    let (mut server, addr) = start_over(&content, data.path());
+    wait_until_up(addr).await;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request =
+        "GET /fixes/disable-task-offload-global/download HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    assert!(
+        response.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&response)
+    );
+    // The download counter is queued for the writer thread; stop the server at once.
+    let pid = server.0.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || {
+        let status = server.0.wait();
+        (server, status)
+    });
+    let (_server, status) = tokio::time::timeout(Duration::from_secs(20), exit)
+        .await
+        .expect("server stops on SIGTERM")
+        .expect("join");
+    assert!(status.expect("exit status").success());
+    let conn = rusqlite::Connection::open(data.path().join("fixkb.sqlite3")).expect("open db");
+    let downloads: i64 = conn
+        .query_row("SELECT coalesce(sum(count), 0) FROM downloads", [], |r| r.get(0))
+        .expect("query");
+    assert_eq!(downloads, 1);
+    let receipts: i64 = conn
+        .query_row("SELECT count(*) FROM receipts", [], |r| r.get(0))
+        .expect("query");
+    assert_eq!(receipts, 1);
 }

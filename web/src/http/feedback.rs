@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::state::{App, AppState};
-use crate::store::{ArticleFeedback, FeedbackError, MAX_COMMENT_CHARS};
+use crate::store::{ArticleFeedback, FeedbackError};
 
 use super::error::ErrorMarker;
 use super::extract::Path;
@@ -114,12 +114,6 @@ pub struct ArticleFeedbackPage {
     pub error: Option<String>,
     /// The comment as sent, to show again after an error.
     pub comment: String,
-}
-
-impl ArticleFeedbackPage {
-    fn max_comment(&self) -> usize {
-        MAX_COMMENT_CHARS
-    }
 }
 
 /// `POST /kb/{slug}`: stores a vote (committed before the thank-you page is sent).
