@@ -278,3 +278,31 @@ async fn cli_render_writes_the_same_bytes_as_the_download() {
         String::from_utf8_lossy(&invalid.stderr).contains("installer_args: Arguments cannot contain “&”")
     );
 }
+
+#[test]
+fn fixkb_check_fails_on_a_template_that_lets_a_value_change_the_structure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |rel: &str, text: &str| crate::common::write(dir.path(), rel, text);
+    write(
+        "fixes/unsafe-reg/fix.toml",
+        "title = \"Unsafe\"\nsummary = \"Prints a value outside quotes.\"\nlanguage = \"reg\"\ntemplate = \"fix.reg\"\n\
+         filename = \"unsafe.reg\"\nversion = 1\nchanges_state = false\n\n[[params]]\nname = \"value\"\nlabel = \"Value\"\n\
+         type = \"text\"\ndefault = \"1\"\n",
+    );
+    write(
+        "fixes/unsafe-reg/fix.reg",
+        "[HKEY_CURRENT_USER\\Software\\fixkb]\n\"V\"={{ value }}\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_fixkb"))
+        .arg("check")
+        .arg("--content")
+        .arg(dir.path())
+        .output()
+        .expect("run fixkb");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("fixes/unsafe-reg/fix.toml: error: Fix script"),
+        "{stdout}"
+    );
+}

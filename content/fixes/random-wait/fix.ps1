@@ -1,3 +1,7 @@
+if ($MinSeconds -gt $MaxSeconds) {
+    throw 'The shortest wait must not be longer than the longest wait.'
+}
+
 if ($MarkBusy) {
     # The Windows Azure service runtime snap-in provides Set-RoleInstanceStatus.
     Add-PSSnapin Microsoft.WindowsAzure.ServiceRuntime
