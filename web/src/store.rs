@@ -206,6 +206,22 @@ impl Store {
         self.read(move |c| receipts::by_sha256(c, &sha256)).await
     }
 
+    /// The first of `hashes` that a receipt produced, with its position in `hashes`.
+    pub async fn first_receipt_by_sha256(
+        &self,
+        hashes: Vec<String>,
+    ) -> anyhow::Result<Option<(usize, Receipt)>> {
+        self.read(move |c| {
+            for (i, sha256) in hashes.iter().enumerate() {
+                if let Some(receipt) = receipts::by_sha256(c, sha256)? {
+                    return Ok(Some((i, receipt)));
+                }
+            }
+            Ok(None)
+        })
+        .await
+    }
+
     /// Votes on one article, `(helpful, not_helpful)`, each client counted once.
     pub async fn article_votes(&self, slug: &str) -> anyhow::Result<(u64, u64)> {
         let slug = slug.to_owned();

@@ -116,31 +116,36 @@ pub async fn verify_script(
             "Paste a script or choose a file to check.".into(),
         ));
     }
-    let sha256 = sha256_hex(&script);
-    let verdict = verdict(&state, &script).await?;
+    let (verdict, sha256) = verdict(&state, script).await?;
     Ok(HtmlTemplate(page(&state, Some(verdict), Some(sha256))).into_response())
 }
 
-async fn verdict(state: &AppState, script: &[u8]) -> anyhow::Result<Verdict> {
-    let candidates = candidates(script);
-    for (i, bytes) in candidates.iter().enumerate() {
-        if let Some(receipt) = state.store.receipt_by_sha256(&sha256_hex(bytes)).await? {
-            return Ok(if i == 0 {
-                Verdict::Exact(receipt)
-            } else {
-                Verdict::SameText(receipt)
-            });
-        }
+async fn verdict(state: &AppState, script: Vec<u8>) -> anyhow::Result<(Verdict, String)> {
+    // Up to a dozen forms of half a megabyte to hash: not on the async workers.
+    let (hashes, script) = tokio::task::spawn_blocking(move || {
+        let hashes: Vec<String> = candidates(&script).iter().map(|c| sha256_hex(c)).collect();
+        (hashes, script)
+    })
+    .await?;
+    // The first candidate is the bytes as sent.
+    let sha256 = hashes.first().cloned().unwrap_or_default();
+    if let Some((i, receipt)) = state.store.first_receipt_by_sha256(hashes).await? {
+        let verdict = if i == 0 {
+            Verdict::Exact(receipt)
+        } else {
+            Verdict::SameText(receipt)
+        };
+        return Ok((verdict, sha256));
     }
     let claimed = claimed_receipt(&String::from_utf8_lossy(
-        &decode_utf16(script).unwrap_or_else(|| script.to_vec()),
+        &decode_utf16(&script).unwrap_or_else(|| script.clone()),
     ));
     if let Some(id) = &claimed
         && let Some(receipt) = state.store.receipt(id).await?
     {
-        return Ok(Verdict::Modified(receipt));
+        return Ok((Verdict::Modified(receipt), sha256));
     }
-    Ok(Verdict::Unknown { claimed })
+    Ok((Verdict::Unknown { claimed }, sha256))
 }
 
 /// The bytes as sent first, then the same text in the forms a copy and paste may have changed:
