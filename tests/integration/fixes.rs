@@ -306,3 +306,19 @@ fn fixkb_check_fails_on_a_template_that_lets_a_value_change_the_structure() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn fix_page_snapshots() {
+    let app = TestApp::fixture("fix-pages");
+    let form = app.get("/fixes/greet").await;
+    assert_eq!(form.status, StatusCode::OK);
+    insta::assert_snapshot!("fix_page_form", form.main());
+    let preview = app
+        .get("/fixes/greet?adapter=it%27s%20%E2%80%98x%E2%80%99&times=3")
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    insta::assert_snapshot!("fix_page_preview", preview.main());
+    let invalid = app.get("/fixes/greet?adapter=a*&times=9").await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    insta::assert_snapshot!("fix_page_invalid", invalid.main());
+}

@@ -41,7 +41,7 @@ pub struct FixPage {
     /// The preview, when the submitted values are valid.
     pub preview: Option<Preview>,
     /// How to run a script of this language, step by step.
-    pub how_to_run: Vec<&'static str>,
+    pub how_to_run: Vec<String>,
 }
 
 /// A validated, rendered script on the page.
@@ -394,30 +394,37 @@ fn page(
 }
 
 /// Steps for running a script of this fix's language.
-fn how_to_run(fix: &Fix) -> Vec<&'static str> {
+fn how_to_run(fix: &Fix) -> Vec<String> {
+    steps(fix)
+        .into_iter()
+        .map(|s| s.replace("<file>", &fix.filename))
+        .collect()
+}
+
+fn steps(fix: &Fix) -> Vec<&'static str> {
     match fix.language {
         Language::Powershell => {
             let mut steps = vec![
                 "Save the file, then open Windows PowerShell (as administrator if the header says so) in its folder.",
-                "Files downloaded from the internet are blocked: run Unblock-File -Path .\\<file>.ps1 first (PowerShell 3.0 and later), or use Properties → Unblock.",
-                "If scripts are disabled on this server, run it once with: powershell.exe -ExecutionPolicy Bypass -File .\\<file>.ps1",
+                "Files downloaded from the internet are blocked: run Unblock-File -Path .\\<file> first (PowerShell 3.0 and later), or use Properties → Unblock.",
+                "If scripts are disabled on this server, run it once with: powershell.exe -ExecutionPolicy Bypass -File .\\<file>",
             ];
             if fix.changes_state {
                 steps.push("Run it with -WhatIf first: it lists what would change and changes nothing.");
             }
-            steps.push("Values are parameters: .\\<file>.ps1 -Name value overrides a default, and is checked the same way.");
+            steps.push("Values are parameters: .\\<file> -Name value overrides a default, and is checked the same way.");
             steps
         }
         Language::Sh => vec![
             "Copy the file to the machine (for example with scp).",
-            "Run it as root: sh ./<file>.sh",
+            "Run it as root: sh ./<file>",
         ],
         Language::Cmd => vec![
             "Save the file, then right-click it and choose Run as administrator,",
             "or run it from an elevated Command Prompt by its name.",
         ],
         Language::Reg => vec![
-            "Save the file, double-click it and confirm, or run reg import <file>.reg from an elevated Command Prompt.",
+            "Save the file, double-click it and confirm, or run reg import <file> from an elevated Command Prompt.",
             "Restart the server for TCP/IP parameter changes to take effect.",
         ],
         Language::Xml => {
