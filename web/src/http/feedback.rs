@@ -24,8 +24,10 @@ use super::extract::Path;
 use super::views::{HtmlTemplate, Layout};
 use super::{AppError, AppResult};
 
-/// The peer's IP address. Without one (requests driven in tests, no socket), all such
-/// requests share `0.0.0.0`.
+/// The client's IP address, for the feedback rate limit: the peer address, or, when the peer
+/// is this machine (a reverse proxy on localhost), the last `X-Forwarded-For` entry, which that
+/// proxy appended itself. Without a peer (requests driven in tests, no socket) all requests share
+/// `0.0.0.0`.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
@@ -33,12 +35,27 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        Ok(Self(addr))
+        Ok(Self(client_addr(peer, &parts.headers)))
     }
+}
+
+/// See [`ClientAddr`]. Earlier `X-Forwarded-For` entries come from the client and prove nothing.
+fn client_addr(peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    if !peer.to_canonical().is_loopback() {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|h| h.to_str().ok())
+        .and_then(|list| list.rsplit(',').next())
+        .and_then(|last| last.trim().parse().ok())
+        .unwrap_or(peer)
 }
 
 /// A response with `status` whose body the router's error middleware renders (HTML page, or
@@ -168,5 +185,34 @@ pub async fn submit_article_feedback(
         }
         Err(FeedbackError::UnknownReceipt) => Err(AppError::not_found("No such receipt.")),
         Err(FeedbackError::Store(e)) => Err(AppError::Internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xff(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn forwarded_for_is_trusted_only_from_a_local_proxy() {
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let remote: IpAddr = "203.0.113.9".parse().unwrap();
+        let proxied = xff("198.51.100.1, 192.0.2.44");
+        assert_eq!(
+            client_addr(local, &proxied),
+            "192.0.2.44".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_addr("::1".parse().unwrap(), &proxied),
+            "192.0.2.44".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(client_addr(remote, &proxied), remote);
+        assert_eq!(client_addr(local, &xff("not an address")), local);
+        assert_eq!(client_addr(local, &HeaderMap::new()), local);
     }
 }
