@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use tree_sitter::{Node, Parser};
 
 use super::lang::powershell::SINGLE_QUOTES;
-use super::params::Kind;
 use super::{Fix, Language, RenderContext, RenderError, Script, ScriptKind, corpus, render};
 use crate::content::{Diagnostic, Library};
 
@@ -108,10 +107,7 @@ pub fn inspect(fix: &Fix, script: &Script) -> Result<String, String> {
         .filter_map(|p| {
             let value = script.canonical_params.get(&p.name)?.clone();
             let wanted = match fix.language {
-                Language::Powershell => {
-                    p.kind.is_textual() && p.kind != Kind::Choice
-                        || p.kind == Kind::Choice && !value.is_empty()
-                }
+                Language::Powershell => p.kind.is_textual(),
                 Language::Sh | Language::Cmd => true,
                 Language::Reg | Language::Xml => false,
             };
@@ -222,13 +218,12 @@ fn inspect_powershell(bytes: &[u8], expected: &[(String, String)]) -> Result<Str
     let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
     check_crlf(text)?;
     let tree = parse_tree(text, tree_sitter_powershell::LANGUAGE.into(), "powershell")?;
-    let mut literals: Vec<String> = Vec::new();
     let mut problem = None;
     visit(tree.root_node(), &mut |n| {
         if n.kind() == "verbatim_string_characters" && problem.is_none() {
             let src = &text[n.start_byte()..n.end_byte()];
             match powershell_verbatim(src) {
-                Some((value, len)) if len == src.len() => literals.push(value),
+                Some((_, len)) if len == src.len() => {}
                 _ => {
                     problem = Some(format!(
                         "line {}: PowerShell would end this string somewhere else than tree-sitter does (an undoubled typographic quote?)",
@@ -241,16 +236,39 @@ fn inspect_powershell(bytes: &[u8], expected: &[(String, String)]) -> Result<Str
     if let Some(p) = problem {
         return Err(p);
     }
+    // Each textual parameter's default must be exactly one verbatim literal holding the value.
+    let mut defaults: BTreeMap<String, Option<String>> = BTreeMap::new();
+    visit(tree.root_node(), &mut |n| {
+        if n.kind() != "script_parameter" {
+            return;
+        }
+        let mut cursor = n.walk();
+        let children: Vec<Node<'_>> = n.children(&mut cursor).collect();
+        let variable = children.iter().find(|c| c.kind() == "variable");
+        let default = children.iter().find(|c| c.kind() == "script_parameter_default");
+        if let (Some(variable), Some(default)) = (variable, default) {
+            let name = text[variable.byte_range()]
+                .trim_start_matches('$')
+                .to_ascii_lowercase();
+            let expr = text[default.byte_range()].trim_start_matches('=').trim();
+            let mut literal = None;
+            visit(*default, &mut |d| {
+                if d.kind() == "verbatim_string_characters" && text[d.byte_range()].trim() == expr {
+                    literal = powershell_verbatim(expr).map(|(v, _)| v);
+                }
+            });
+            defaults.insert(name, literal);
+        }
+    });
     for (name, value) in expected {
-        let values: Vec<&str> = if value.contains(',') && !literals.contains(value) {
-            value.split(',').collect()
-        } else {
-            vec![value]
-        };
-        if let Some(missing) = values.iter().find(|v| !literals.iter().any(|l| l == *v)) {
-            return Err(format!(
-                "the value of `{name}` ({missing:?}) is not one single-quoted literal"
-            ));
+        let variable = super::lang::powershell::var_name(name).to_ascii_lowercase();
+        match defaults.get(&variable) {
+            Some(Some(v)) if v == value => {}
+            _ => {
+                return Err(format!(
+                    "the default of `{name}` is not exactly one single-quoted literal holding {value:?}"
+                ));
+            }
         }
     }
     let mut out = String::new();
@@ -493,7 +511,7 @@ fn inspect_xml(bytes: &[u8]) -> Result<String, String> {
     Ok(out)
 }
 
-/// Reads a `.ps1` file's bytes as [`inspect`] does, without expected values (tests, `/verify`).
-pub fn inspect_powershell_bytes(bytes: &[u8]) -> Result<String, String> {
-    inspect_powershell(bytes, &[])
+/// Reads a `.ps1` file's bytes as [`inspect`] does; `expected` is (parameter name, value).
+pub fn inspect_powershell_bytes(bytes: &[u8], expected: &[(String, String)]) -> Result<String, String> {
+    inspect_powershell(bytes, expected)
 }

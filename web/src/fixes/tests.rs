@@ -487,8 +487,20 @@ fn the_structure_check_catches_an_unsafe_escaper() {
 fn smart_quotes_that_are_not_doubled_are_caught_by_the_powershell_lexer() {
     // Simulates a broken escaper: tree-sitter sees one string, PowerShell would see two.
     let text = "\u{FEFF}param(\r\n    [string]$A = 'a\u{2019}; calc; \u{2019}'\r\n)\r\nWrite-Output $A\r\n";
-    let err = check::inspect_powershell_bytes(text.as_bytes()).unwrap_err();
+    let err = check::inspect_powershell_bytes(text.as_bytes(), &[]).unwrap_err();
     assert!(err.contains("PowerShell would end this string"), "{err}");
+}
+
+#[test]
+fn a_default_that_is_not_one_literal_is_caught() {
+    let expected = [("adapter".to_owned(), "xy".to_owned())];
+    let one = "\u{FEFF}param(\r\n    [string]$Adapter = 'xy'\r\n)\r\nWrite-Output $Adapter\r\n";
+    assert!(check::inspect_powershell_bytes(one.as_bytes(), &expected).is_ok());
+    let two = "\u{FEFF}param(\r\n    [string]$Adapter = ('x' + 'y')\r\n)\r\nWrite-Output $Adapter\r\n";
+    let err = check::inspect_powershell_bytes(two.as_bytes(), &expected).unwrap_err();
+    assert!(err.contains("not exactly one single-quoted literal"), "{err}");
+    let expandable = "\u{FEFF}param(\r\n    [string]$Adapter = \"xy\"\r\n)\r\nWrite-Output $Adapter\r\n";
+    assert!(check::inspect_powershell_bytes(expandable.as_bytes(), &expected).is_err());
 }
 
 fn run_sh(shell: &str, script: &[u8]) -> Option<Vec<u8>> {
