@@ -1,6 +1,7 @@
 #![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
 //! The one integration-test binary: drives `fixkb::app()` over fixture content folders.
 
+mod admin;
 mod articles;
 mod cli;
 mod common;

@@ -17,20 +17,24 @@ use tower::ServiceExt;
 
 use crate::common::{TestResponse, fixtures};
 
-const TOKEN: &str = "correct-horse-battery-staple";
+pub(crate) const TOKEN: &str = "correct-horse-battery-staple";
 
 /// The app over the `valid` fixture with a store on disk and (optionally) an admin token.
-struct StoreApp {
-    state: AppState,
+pub(crate) struct StoreApp {
+    pub(crate) state: AppState,
     _data: tempfile::TempDir,
 }
 
 impl StoreApp {
-    fn new(admin_token: Option<&str>, rate_limit: RateLimit) -> Self {
+    pub(crate) fn new(admin_token: Option<&str>, rate_limit: RateLimit) -> Self {
         Self::over(fixtures().join("valid"), admin_token, rate_limit)
     }
 
-    fn over(content: std::path::PathBuf, admin_token: Option<&str>, rate_limit: RateLimit) -> Self {
+    pub(crate) fn over(
+        content: std::path::PathBuf,
+        admin_token: Option<&str>,
+        rate_limit: RateLimit,
+    ) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(&content, data.path());
         config.public_url = Some("https://kb.example.test".into());
@@ -45,15 +49,15 @@ impl StoreApp {
         Self { state, _data: data }
     }
 
-    fn admin() -> Self {
+    pub(crate) fn admin() -> Self {
         Self::new(Some(TOKEN), RateLimit::default())
     }
 
-    fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.state.store
     }
 
-    async fn send(&self, request: Request<Body>) -> TestResponse {
+    pub(crate) async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = fixkb::app(self.state.clone())
             .oneshot(request)
             .await
@@ -74,7 +78,7 @@ impl StoreApp {
         }
     }
 
-    async fn get(&self, uri: &str, cookie: Option<&str>) -> TestResponse {
+    pub(crate) async fn get(&self, uri: &str, cookie: Option<&str>) -> TestResponse {
         let mut request = Request::get(uri);
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
@@ -83,7 +87,7 @@ impl StoreApp {
     }
 
     /// A same-origin form POST from `client`.
-    async fn post(
+    pub(crate) async fn post(
         &self,
         uri: &str,
         form: &[(&str, &str)],
@@ -106,7 +110,7 @@ impl StoreApp {
     }
 
     /// Logs in and returns the `Cookie` header value.
-    async fn login(&self) -> String {
+    pub(crate) async fn login(&self) -> String {
         let response = self
             .post("/admin/login", &[("token", TOKEN)], "10.9.9.9", &[])
             .await;
@@ -116,7 +120,7 @@ impl StoreApp {
     }
 }
 
-fn receipt(id: &str, sha256: &str) -> NewReceipt {
+pub(crate) fn receipt(id: &str, sha256: &str) -> NewReceipt {
     NewReceipt {
         id: id.into(),
         fix_id: "disable-task-offload".into(),
@@ -384,179 +388,6 @@ async fn verify_recognises_exact_pasted_modified_and_foreign_scripts() {
         .expect("request");
     assert_eq!(app.send(request).await.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(app.get("/verify", None).await.status, StatusCode::OK);
-}
-
-#[tokio::test]
-async fn admin_is_404_without_a_configured_token() {
-    let app = StoreApp::new(None, RateLimit::default());
-    assert_eq!(app.get("/admin", None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        app.get("/admin/csv/comments", None).await.status,
-        StatusCode::NOT_FOUND
-    );
-    let login = app.post("/admin/login", &[("token", "")], "10.0.0.1", &[]).await;
-    assert_eq!(login.status, StatusCode::NOT_FOUND);
-}
-
-#[tokio::test]
-async fn admin_refuses_missing_and_wrong_tokens() {
-    let app = StoreApp::admin();
-    // No cookie: the login form, no report.
-    let anonymous = app.get("/admin", None).await;
-    assert_eq!(anonymous.status, StatusCode::OK);
-    assert!(anonymous.text().contains("name=\"token\""));
-    assert!(!anonymous.text().contains("Searches with no results"));
-    assert_eq!(
-        app.get("/admin/csv/comments", None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-
-    for wrong in [
-        "",
-        "correct-horse-battery-stapl",
-        "correct-horse-battery-staple!",
-        "CORRECT-HORSE-BATTERY-STAPLE",
-    ] {
-        let response = app
-            .post("/admin/login", &[("token", wrong)], "10.0.0.1", &[])
-            .await;
-        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "token {wrong:?}");
-        assert!(response.header("set-cookie").is_empty());
-    }
-    // Forged and foreign cookies.
-    let now = chrono::Utc::now().timestamp();
-    for cookie in [
-        format!("fixkb_admin={now}.00"),
-        format!(
-            "fixkb_admin={}",
-            fixkb::http::admin::session::cookie_value("another-token", now)
-        ),
-        format!(
-            "fixkb_admin={}",
-            fixkb::http::admin::session::cookie_value(TOKEN, now - 13 * 3600)
-        ),
-    ] {
-        assert_eq!(
-            app.get("/admin/csv/comments", Some(&cookie)).await.status,
-            StatusCode::UNAUTHORIZED
-        );
-        assert!(!app.get("/admin", Some(&cookie)).await.text().contains("Log out"));
-    }
-    // Cross-site login attempts are refused even with the right token.
-    let cross = app
-        .post(
-            "/admin/login",
-            &[("token", TOKEN)],
-            "10.0.0.1",
-            &[("sec-fetch-site", "cross-site")],
-        )
-        .await;
-    assert_eq!(cross.status, StatusCode::FORBIDDEN);
-}
-
-#[tokio::test]
-async fn admin_login_sets_a_strict_cookie_and_logout_needs_the_csrf_token() {
-    let app = StoreApp::admin();
-    let response = app
-        .post("/admin/login", &[("token", TOKEN)], "10.0.0.1", &[])
-        .await;
-    let set_cookie = response.header("set-cookie");
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/admin", "Secure"] {
-        assert!(set_cookie.contains(attribute), "{set_cookie}");
-    }
-    assert!(
-        !set_cookie.contains(TOKEN),
-        "the token itself never goes in the cookie"
-    );
-    let cookie = app.login().await;
-    let dashboard = app.get("/admin", Some(&cookie)).await;
-    assert_eq!(dashboard.header("cache-control"), "no-store");
-    let text = dashboard.text();
-    assert!(text.contains("Searches with no results") && text.contains("Past their review date"));
-    let csrf = text
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("csrf field")
-        .to_owned();
-
-    let bad = app
-        .post(
-            "/admin/logout",
-            &[("csrf", "nope")],
-            "10.0.0.1",
-            &[("cookie", &cookie)],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::FORBIDDEN);
-    let missing = app
-        .post("/admin/logout", &[], "10.0.0.1", &[("cookie", &cookie)])
-        .await;
-    assert_eq!(missing.status, StatusCode::FORBIDDEN);
-    let good = app
-        .post(
-            "/admin/logout",
-            &[("csrf", &csrf)],
-            "10.0.0.1",
-            &[("cookie", &cookie)],
-        )
-        .await;
-    assert_eq!(good.status, StatusCode::SEE_OTHER);
-    assert!(good.header("set-cookie").contains("Max-Age=0"));
-}
-
-#[tokio::test]
-async fn reports_show_data_and_come_as_csv() {
-    let app = StoreApp::admin();
-    app.store().log_search("printer offline", 0);
-    app.store().log_search("Printer  OFFLINE?", 0);
-    app.store().record_download("disable-task-offload");
-    app.store().flush().await.expect("flush");
-    app.store()
-        .record_receipt(receipt("r1", "s1"))
-        .await
-        .expect("record");
-    app.post(
-        "/kb/offload",
-        &[("helpful", "no"), ("comment", "=cmd|' /C calc'!A0")],
-        "10.0.0.1",
-        &[],
-    )
-    .await;
-    let cookie = app.login().await;
-    let text = app.get("/admin", Some(&cookie)).await.text();
-    assert!(text.contains("printer offline"));
-    assert!(text.contains("/admin/csv/fix-downloads"));
-
-    let csv = app.get("/admin/csv/zero-result-searches", Some(&cookie)).await;
-    assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.header("content-type").starts_with("text/csv"));
-    assert!(
-        csv.header("content-disposition")
-            .contains("fixkb-zero-result-searches.csv")
-    );
-    let body = csv.text();
-    assert!(
-        body.starts_with("normalized_query,example,count,last_seen\r\n"),
-        "{body}"
-    );
-    assert!(body.contains("printer offline,Printer  OFFLINE?,2,"), "{body}");
-
-    let fixes = app.get("/admin/csv/fix-downloads", Some(&cookie)).await.text();
-    assert!(fixes.contains("disable-task-offload,1,1,1,0,0"), "{fixes}");
-    let comments = app.get("/admin/csv/comments", Some(&cookie)).await.text();
-    assert!(
-        comments.contains("'=cmd|' /C calc'!A0"),
-        "formula neutralised: {comments}"
-    );
-    for report in fixkb::http::admin::REPORTS {
-        let response = app.get(&format!("/admin/csv/{report}"), Some(&cookie)).await;
-        assert_eq!(response.status, StatusCode::OK, "{report}");
-    }
-    assert_eq!(
-        app.get("/admin/csv/nope", Some(&cookie)).await.status,
-        StatusCode::NOT_FOUND
-    );
 }
 
 #[tokio::test]
