@@ -1,16 +1,16 @@
 //! The SQLite store: feedback, receipts, search log and counters, in one file
-//! `<data>/fixkb.sqlite3` (WAL mode, schema in [`migrations`] only).
+//! `<data>/fixkb.sqlite3` (WAL mode, schema in `store/migrations.rs` only).
 //!
 //! Two kinds of writes, two paths:
 //! - **records** (feedback, receipts) are committed, with `synchronous = FULL`, before the
 //!   `async` call returns, so a response that says OK never loses its row;
 //! - **analytics** (searches, views, downloads) are handed to one writer thread and written in
-//!   batches ([`analytics`]); the calls return at once and never touch the disk.
+//!   batches (`store/analytics.rs`); the calls return at once and never touch the disk.
 //!
 //! All writes share one connection behind a mutex, so requests in this process never meet
 //! `SQLITE_BUSY`; `busy_timeout` covers other processes (`fixkb backup`). Reads use a small pool
 //! of their own connections, which WAL lets run beside the writer. Every blocking call goes
-//! through [`blocking`], which runs it on tokio's blocking pool inside the caller's span.
+//! through one helper, `blocking`, which runs it on tokio's blocking pool inside the caller's span.
 
 mod analytics;
 mod backup;
