@@ -73,6 +73,21 @@ impl StoreOptions {
     }
 }
 
+/// Totals for `/metrics` and the admin page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Article votes stored.
+    pub article_feedback: u64,
+    /// Script outcome reports stored.
+    pub receipt_feedback: u64,
+    /// Distinct receipts.
+    pub receipts: u64,
+    /// Search log rows (after pruning).
+    pub searches: u64,
+    /// Analytics events dropped because the queue was full.
+    pub dropped_events: u64,
+}
+
 /// A handle to the database. Cheap to clone; the last clone dropped flushes the analytics
 /// queue, but servers should call [`Store::shutdown`] explicitly.
 #[derive(Clone)]
@@ -263,6 +278,24 @@ impl Store {
             fix_id: fix_id.to_owned(),
             at: now(),
         });
+    }
+
+    /// Row totals and dropped events, for monitoring.
+    pub async fn stats(&self) -> anyhow::Result<StoreStats> {
+        let dropped_events = self.dropped_events();
+        self.read(move |c| {
+            let count = |table: &str| -> anyhow::Result<u64> {
+                Ok(c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+            };
+            Ok(StoreStats {
+                article_feedback: count("article_feedback")?,
+                receipt_feedback: count("receipt_feedback")?,
+                receipts: count("receipts")?,
+                searches: count("search_log")?,
+                dropped_events,
+            })
+        })
+        .await
     }
 
     /// Analytics events dropped because the queue was full or already shut down.

@@ -108,6 +108,9 @@ async fn exercise(store: &Store) {
     );
     assert_eq!(store.most_downloaded_fixes(10).await.unwrap()[0].downloads, 1);
     assert_eq!(store.recent_comments(10).await.unwrap()[0].comment, "ok");
+    let stats = store.stats().await.unwrap();
+    assert!(stats.article_feedback >= 1 && stats.receipt_feedback >= 1 && stats.receipts >= 1);
+    assert!(stats.searches >= 1);
 }
 
 #[tokio::test]
