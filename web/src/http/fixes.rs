@@ -2,19 +2,18 @@
 //! bytes (`/download`, `/revert`), and the JSON API (`/api/fixes…`). The engine is
 //! [`crate::fixes`]; this module only turns requests into raw values and results into pages.
 
+pub mod api;
 pub mod form;
+
+pub use api::{fix_json, list_fixes_json, render_fix_json};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
 
 use crate::fixes::{self, Fix, Language, ParamError, RenderContext, RenderError, Script, ScriptKind};
 use crate::state::AppState;
@@ -140,139 +139,7 @@ fn attachment(script: Script) -> Response {
         .into_response()
 }
 
-/// `GET /api/fixes`: every fix, briefly.
-pub async fn list_fixes_json(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let library = state.library();
-    let base = state.config.base_url();
-    let fixes: Vec<_> = library
-        .fixes
-        .values()
-        .map(|f| {
-            json!({
-                "id": f.id,
-                "title": f.title,
-                "summary": f.summary,
-                "language": f.language,
-                "changes_state": f.changes_state,
-                "has_revert": f.has_revert(),
-                "url": format!("{base}/fixes/{}", f.id),
-                "api_url": format!("{base}/api/fixes/{}", f.id),
-            })
-        })
-        .collect();
-    Json(json!({ "fixes": fixes }))
-}
-
-/// `GET /api/fixes/{fix}`: the schema (parameter types and constraints).
-pub async fn fix_json(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> AppResult<Json<serde_json::Value>> {
-    let fix = find(&state, &id)?;
-    let ctx = RenderContext::for_fix(&state.library(), &fix.id, &state.config.base_url());
-    let mut value = serde_json::to_value(fixes::schema::of(&fix)).map_err(anyhow::Error::from)?;
-    if let Some(map) = value.as_object_mut() {
-        map.insert("article_url".into(), json!(ctx.article_url));
-        map.insert(
-            "render_url".into(),
-            json!(format!("{}/api/fixes/{}/render", ctx.base_url, fix.id)),
-        );
-    }
-    Ok(Json(value))
-}
-
-#[derive(Debug, Deserialize)]
-struct RenderRequest {
-    #[serde(default)]
-    params: BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
-    revert: bool,
-}
-
-/// `POST /api/fixes/{fix}/render` with `{"params": {...}}` (and `"revert": true` for the revert
-/// script): the script as JSON, or 422 with `{"errors": [{"param", "message"}]}`.
-pub async fn render_fix_json(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> AppResult<Response> {
-    let fix = find(&state, &id)?;
-    let request: RenderRequest = serde_json::from_slice(&body).map_err(|e| {
-        AppError::BadRequest(format!(
-            "The body must be JSON like {{\"params\": {{\"name\": \"value\"}}}}: {e}"
-        ))
-    })?;
-    let mut raw = BTreeMap::new();
-    let mut errors = Vec::new();
-    for (name, value) in request.params {
-        match json_to_raw(&value) {
-            Some(text) => {
-                raw.insert(name, text);
-            }
-            None => errors.push(ParamError {
-                param: name,
-                message: "Give a string, number, boolean or list of strings.".into(),
-            }),
-        }
-    }
-    if !errors.is_empty() {
-        return Ok(unprocessable(errors));
-    }
-    let kind = if request.revert {
-        ScriptKind::Revert
-    } else {
-        ScriptKind::Fix
-    };
-    match render(&state, &fix, &raw, kind).await {
-        Ok(script) => {
-            let base = state.config.base_url();
-            let query = canonical_query(&script);
-            let path = if kind == ScriptKind::Fix {
-                "download"
-            } else {
-                "revert"
-            };
-            Ok(Json(json!({
-                "filename": script.filename,
-                "language": script.language,
-                "content": script.text,
-                "sha256": script.sha256,
-                "receipt": script.receipt,
-                "download_url": format!("{base}/fixes/{}/{path}?{query}", fix.id),
-                "receipt_url": format!("{base}/r/{}", script.receipt),
-            }))
-            .into_response())
-        }
-        Err(RenderError::Invalid(errors)) => Ok(unprocessable(errors)),
-        Err(RenderError::NoRevert) => Err(AppError::not_found("This fix has no revert script.")),
-        Err(e) => Err(render_failure(&fix, e)),
-    }
-}
-
-fn unprocessable(errors: Vec<ParamError>) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({ "errors": errors })),
-    )
-        .into_response()
-}
-
-fn json_to_raw(value: &serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        serde_json::Value::Null => Some(String::new()),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .map(|v| v.join(",")),
-        serde_json::Value::Object(_) => None,
-    }
-}
-
-fn find(state: &AppState, id: &str) -> AppResult<Arc<Fix>> {
+pub(crate) fn find(state: &AppState, id: &str) -> AppResult<Arc<Fix>> {
     state.library().fixes.get(id).cloned().ok_or_else(|| {
         AppError::not_found("There is no fix by that name. Fixes are listed on the articles that offer them.")
     })
@@ -295,7 +162,7 @@ fn parse_query(query: Option<&str>) -> AppResult<BTreeMap<String, String>> {
 }
 
 /// Renders and records the receipt (committed before the script is handed out).
-async fn render(
+pub(crate) async fn render(
     state: &AppState,
     fix: &Fix,
     raw: &BTreeMap<String, String>,
@@ -320,14 +187,14 @@ async fn render(
     Ok(script)
 }
 
-fn render_failure(fix: &Fix, e: RenderError) -> AppError {
+pub(crate) fn render_failure(fix: &Fix, e: RenderError) -> AppError {
     match e {
         RenderError::NoRevert => AppError::not_found("This fix has no revert script."),
         other => AppError::Internal(anyhow::anyhow!("fix {}: {other}", fix.id)),
     }
 }
 
-fn canonical_query(script: &Script) -> String {
+pub(crate) fn canonical_query(script: &Script) -> String {
     serde_urlencoded::to_string(&script.canonical_params).unwrap_or_default()
 }
 
