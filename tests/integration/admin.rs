@@ -178,3 +178,29 @@ async fn reports_show_data_and_come_as_csv() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn searches_that_find_nothing_reach_the_report() {
+    let app = StoreApp::admin();
+    assert_eq!(
+        app.get("/search?q=Zyxel+QQQ+widget", None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/search?q=zyxel%20%20qqq%20WIDGET%3F", None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(app.get("/search?q=offload", None).await.status, StatusCode::OK);
+    app.store().flush().await.expect("flush");
+    let cookie = app.login().await;
+    let csv = app
+        .get("/admin/csv/zero-result-searches", Some(&cookie))
+        .await
+        .text();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert!(rows[0].starts_with("zyxel qqq widget,"), "{csv}");
+    assert!(rows[0].contains(",2,"), "both searches counted: {csv}");
+}
