@@ -103,7 +103,7 @@ pub fn parse(
     let def: FixToml = toml::from_str(text).map_err(|e| {
         let line = e
             .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         toml_err(line, e.message().to_owned())
     })?;
     for (key, value) in [("title", &def.title), ("summary", &def.summary)] {

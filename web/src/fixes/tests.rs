@@ -696,3 +696,49 @@ fn every_value_the_server_accepts_passes_the_scripts_own_validate_pattern() {
     }
     assert!(checked > 100, "only {checked} values checked");
 }
+
+#[test]
+fn a_broken_fix_is_reported_with_file_and_line_and_the_others_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "good/fix.toml",
+        SH_TOML.replace("name = \"path\"", "name = \"target\"").as_str(),
+    );
+    write("good/fix.sh", "echo \"$text\"\n");
+    write(
+        "typo/fix.toml",
+        &format!(
+            "{}\ncolour = \"red\"\n",
+            SH_TOML.lines().take(8).collect::<Vec<_>>().join("\n")
+        ),
+    );
+    write("typo/fix.sh", "true\n");
+    write(
+        "prints/fix.toml",
+        &SH_TOML.replace("name = \"path\"", "name = \"target\""),
+    );
+    write("prints/fix.sh", "echo {{ text }}\n");
+    let (fixes, diagnostics, sources) = load_dir(dir.path());
+    assert_eq!(fixes.keys().collect::<Vec<_>>(), ["good"]);
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+    let typo = diagnostics
+        .iter()
+        .find(|d| d.file == Path::new("fixes/typo/fix.toml"))
+        .unwrap();
+    assert_eq!(typo.line, Some(9));
+    assert!(typo.message.contains("colour"), "{}", typo.message);
+    let prints = diagnostics
+        .iter()
+        .find(|d| d.file == Path::new("fixes/prints/fix.sh"))
+        .unwrap();
+    assert!(prints.message.contains("see no values"), "{}", prints.message);
+    assert!(
+        sources.iter().any(|(p, _)| p == "fixes/prints/fix.sh"),
+        "every file read counts for the revision"
+    );
+}
