@@ -154,7 +154,7 @@ impl Store {
         let salt: Vec<u8> = conn.query_row("SELECT value FROM meta WHERE key = 'client_salt'", [], |r| {
             r.get(0)
         })?;
-        analytics::prune_search_log(&mut conn, options.search_log_days, now())?;
+        analytics::prune_expired(&mut conn, options.search_log_days, now())?;
         let writer = Arc::new(Mutex::new(conn));
         let events = analytics::Writer::start(writer.clone(), options.search_log_days)?;
         Ok(Self {

@@ -170,7 +170,7 @@ fn run(rx: &mpsc::Receiver<Msg>, conn: &Mutex<Connection>, retention_days: u32) 
         }
         if Instant::now() >= next_prune {
             let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(e) = prune_search_log(&mut conn, retention_days, super::now()) {
+            if let Err(e) = prune_expired(&mut conn, retention_days, super::now()) {
                 tracing::error!(error = %format!("{e:#}"), "pruning the search log failed");
             }
             next_prune = Instant::now() + PRUNE_EVERY;
@@ -234,10 +234,24 @@ fn write_batch_inner(conn: &mut Connection, batch: &[Event]) -> anyhow::Result<(
     Ok(())
 }
 
-/// Deletes search log rows older than `days` days; returns how many.
-pub(crate) fn prune_search_log(conn: &mut Connection, days: u32, now: i64) -> anyhow::Result<usize> {
+/// Deletes search log rows older than `days` days, and replaces the client keys of feedback
+/// that old with a per-row placeholder (`x<id>`); returns how many search rows went.
+///
+/// A salted hash of an IPv4 address can be reversed by trying all 2^32 addresses by anyone who
+/// holds the database (salt included), so keys are kept only as long as the search log: long
+/// enough for the rate limit and for counting each visitor's latest vote.
+pub(crate) fn prune_expired(conn: &mut Connection, days: u32, now: i64) -> anyhow::Result<usize> {
     let cutoff = now - i64::from(days) * 86_400;
-    let n = conn.execute("DELETE FROM search_log WHERE at < ?1", [cutoff])?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let n = tx.execute("DELETE FROM search_log WHERE at < ?1", [cutoff])?;
+    // Hex keys never start with `x`, so placeholders stay distinct from live keys.
+    for table in ["article_feedback", "receipt_feedback"] {
+        tx.execute(
+            &format!("UPDATE {table} SET client = 'x' || id WHERE created_at < ?1 AND client NOT LIKE 'x%'"),
+            [cutoff],
+        )?;
+    }
+    tx.commit()?;
     if n > 0 {
         tracing::info!(rows = n, days, "pruned the search log");
     }
@@ -363,7 +377,40 @@ mod tests {
             },
         ];
         write_batch(&mut conn, &batch).unwrap();
-        assert_eq!(prune_search_log(&mut conn, 180, now).unwrap(), 1);
+        conn.execute_batch(&format!(
+            "INSERT INTO article_feedback (slug, helpful, client, created_at) VALUES
+                 ('a', 1, 'old-key', {old}), ('a', 1, 'new-key', {new});
+             INSERT INTO receipts VALUES ('r', 'f', 1, 'rev', '{{}}', 's', 0, 0, 1);
+             INSERT INTO receipt_feedback (receipt_id, worked, client, created_at)
+                 VALUES ('r', 1, 'old-key', {old});",
+            old = now - 181 * 86_400,
+            new = now - 179 * 86_400
+        ))
+        .unwrap();
+        assert_eq!(prune_expired(&mut conn, 180, now).unwrap(), 1);
+        // Old client keys are forgotten, recent ones kept.
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM article_feedback WHERE client = 'new-key'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM article_feedback WHERE client LIKE 'x%'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM receipt_feedback WHERE client = 'old-key'"
+            ),
+            0
+        );
+        assert_eq!(prune_expired(&mut conn, 180, now).unwrap(), 0);
         assert_eq!(
             count(&conn, "SELECT count(*) FROM search_log WHERE query = 'new'"),
             1

@@ -3,7 +3,8 @@
 //!
 //! Clients are told apart only by a salted SHA-256 of their address (an IPv6 address counts as
 //! its /64, which one household or office usually shares). The salt is random, generated once
-//! per database, and never leaves it; the raw address is never stored.
+//! per database, and never leaves it; the raw address is never stored. Keys older than the
+//! search log retention are replaced by placeholders (see `prune_expired` in `analytics.rs`).
 
 use std::net::IpAddr;
 use std::time::Duration;
