@@ -1,0 +1,99 @@
+//! Accessibility: axe-core (from npm, `node_modules/axe-core/axe.min.js`) injected into each
+//! main page, in the light and the dark theme, must find no serious or critical violation.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::Outcome;
+use crate::harness::{Browser, Scheme, Viewport};
+
+/// The pages checked, with the route that must exist before each can be.
+pub const PAGES: &[(&str, &str)] = &[
+    ("home", "/"),
+    ("results", "/search?q=network+offload"),
+    ("article", "/kb/tcp-checksum-offload-vs-task-offload"),
+    ("fix", "/fixes/disable-task-offload?adapter=Ethernet+2"),
+];
+
+fn axe_source() -> Result<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{} is missing: run `npm ci` in the repository first",
+            path.display()
+        )
+    })
+}
+
+/// Runs axe on the current page; returns one line per serious or critical violation.
+pub async fn serious_violations(b: &Browser, axe: &str) -> Result<Vec<String>> {
+    b.js(&format!("{axe}\n;return true;")).await?;
+    let result = b
+        .js_async(
+            "axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations\
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+               .map(v => ({ id: v.id, impact: v.impact, help: v.help,\
+                            nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' — ' + n.failureSummary) }))),\
+               e => done({ error: String(e) }));",
+        )
+        .await?;
+    if let Some(e) = result.get("error") {
+        bail!("axe failed: {e}");
+    }
+    let list = result.as_array().cloned().unwrap_or_default();
+    Ok(list
+        .iter()
+        .map(|v: &Value| {
+            let nodes: Vec<String> = v["nodes"]
+                .as_array()
+                .map(|n| n.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            format!(
+                "{} ({}): {}\n      {}",
+                v["id"],
+                v["impact"],
+                v["help"],
+                nodes.join("\n      ")
+            )
+        })
+        .collect())
+}
+
+/// Home, results, article and fix pages, light and dark, desktop and phone.
+pub async fn no_serious_violations_light_and_dark(b: &Browser) -> Outcome {
+    let axe = axe_source()?;
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (name, path) in PAGES {
+        if !b.route_exists("GET", path, None).await? {
+            println!("    (skipping {name}: {path} is not served yet)");
+            continue;
+        }
+        for viewport in [Viewport::Desktop, Viewport::Phone] {
+            b.viewport(viewport).await?;
+            for scheme in [Scheme::Light, Scheme::Dark] {
+                b.emulate(scheme, "").await?;
+                b.open(path).await?;
+                for v in serious_violations(b, &axe).await? {
+                    problems.push(format!("{name} {} {}: {v}", viewport.name(), scheme.name()));
+                }
+                checked += 1;
+            }
+        }
+    }
+    b.emulate(Scheme::Light, "").await?;
+    b.viewport(Viewport::Desktop).await?;
+    println!(
+        "    axe: {checked} page views checked, {} serious/critical violations",
+        problems.len()
+    );
+    if !problems.is_empty() {
+        bail!(
+            "axe found serious or critical violations:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,554 @@
+//! The processes a browser test needs and the helpers scenarios share: the real `fixkb`
+//! binary over the bundled `content/`, chromedriver, one headless Chromium session, raw
+//! Chrome DevTools Protocol commands (colour scheme, clipboard permission, downloads) and
+//! polling waits.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// How long a wait polls before it gives up.
+const WAIT: Duration = Duration::from_secs(8);
+
+/// Flags that keep headless Chromium quiet, offline and reproducible.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+    "--lang=en-US",
+];
+
+/// A child process killed when dropped, with its log file for failure messages.
+struct Process {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn spawn(mut command: Command, log: PathBuf) -> Result<Self> {
+        let out = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let err = out.try_clone()?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .with_context(|| format!("starting {command:?}"))?;
+        Ok(Self { child, log })
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Finds Chromium and chromedriver, or explains how to install them.
+fn locate_browser() -> Result<(PathBuf, PathBuf)> {
+    let find = |env: &str, names: &[&str]| -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os(env) {
+            return Some(PathBuf::from(p));
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        names.iter().find_map(|name| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        })
+    };
+    // Debian's /usr/bin/chromium is a shell wrapper; the real binary sits next to its libraries.
+    let chromium = find("CHROME", &["chromium", "chromium-browser", "google-chrome"]).map(|p| {
+        let real = Path::new("/usr/lib/chromium/chromium");
+        if p == Path::new("/usr/bin/chromium") && real.is_file() {
+            real.to_path_buf()
+        } else {
+            p
+        }
+    });
+    let driver = find("CHROMEDRIVER", &["chromedriver"]);
+    match (chromium, driver) {
+        (Some(c), Some(d)) => Ok((c, d)),
+        (c, d) => bail!(
+            "the browser tests need Chromium and chromedriver, and {} not found.\n\
+             Install them with:  apt-get install chromium chromium-driver\n\
+             (or point CHROME and CHROMEDRIVER at the binaries)",
+            match (c, d) {
+                (None, None) => "neither was",
+                (None, Some(_)) => "chromium was",
+                _ => "chromedriver was",
+            }
+        ),
+    }
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// One HTTP/1.1 exchange on a fresh connection: enough to talk to fixkb and chromedriver
+/// without another HTTP client in the dependency tree. Gives up after 30 seconds.
+pub async fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Vec<u8>)> {
+    tokio::time::timeout(Duration::from_secs(30), exchange(port, method, path, body))
+        .await
+        .map_err(|_| anyhow!("{method} {path} on port {port} took more than 30 s"))?
+}
+
+async fn exchange(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    // Read until the body is complete by its own framing: some servers keep the connection.
+    loop {
+        let n = stream.read(&mut buf).await?;
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let header = std::str::from_utf8(&raw[..split])?.to_ascii_lowercase();
+            let payload = &raw[split + 4..];
+            let length = header
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let chunked = header.contains("transfer-encoding: chunked");
+            let complete = match length {
+                Some(len) => payload.len() >= len,
+                None if chunked => payload.ends_with(b"0\r\n\r\n"),
+                None => n == 0,
+            };
+            if complete || n == 0 {
+                let status = header
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| anyhow!("no status in the answer to {method} {path}"))?;
+                let payload = match length {
+                    Some(len) => payload[..len.min(payload.len())].to_vec(),
+                    None if chunked => dechunk(payload)?,
+                    None => payload.to_vec(),
+                };
+                return Ok((status, payload));
+            }
+        } else if n == 0 {
+            bail!("connection closed before an HTTP header for {method} {path}");
+        }
+    }
+}
+
+/// Joins the chunks of a `Transfer-Encoding: chunked` body.
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| anyhow!("truncated chunked body"))?;
+        let size_text = std::str::from_utf8(&data[..line_end])?;
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        let chunk = data.get(..size).ok_or_else(|| anyhow!("truncated chunk"))?;
+        out.extend_from_slice(chunk);
+        data = data.get(size + 2..).unwrap_or_default();
+    }
+}
+
+async fn wait_until_up(port: u16, path: &str, process: &mut Process, what: &str) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        if let Ok((200, _)) = http(port, "GET", path, None).await {
+            return Ok(());
+        }
+        if let Some(status) = process.child.try_wait()? {
+            bail!(
+                "{what} exited ({status}) before answering:\n{}",
+                process.log_tail()
+            );
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            bail!(
+                "{what} did not answer {path} within 30 s:\n{}",
+                process.log_tail()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The whole rig: fixkb, chromedriver and one browser session, torn down on drop.
+pub struct Browser {
+    /// The WebDriver session.
+    pub client: Client,
+    /// `http://127.0.0.1:PORT` of the fixkb under test.
+    pub base: String,
+    /// Port of the fixkb under test.
+    pub port: u16,
+    /// Where Chromium saves downloads.
+    pub downloads: PathBuf,
+    /// Where screenshots go (`target/screenshots`).
+    pub screenshots: PathBuf,
+    driver_port: u16,
+    session: String,
+    server: Process,
+    _driver: Process,
+    _temp: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts everything. Fails (never skips) when Chromium is missing.
+    pub async fn start() -> Result<Self> {
+        let (chromium, chromedriver) = locate_browser()?;
+        let temp = tempfile::tempdir()?;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+        let port = free_port()?;
+        let mut server_cmd = Command::new(env!("CARGO_BIN_EXE_fixkb"));
+        server_cmd
+            .arg("--content")
+            .arg(root.join("content"))
+            .arg("--data")
+            .arg(temp.path().join("data"))
+            .arg("--bind")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("serve")
+            .env("RUST_LOG", "warn")
+            .env("FIXKB_ADMIN_TOKEN", "browser-test-token");
+        let mut server = Process::spawn(server_cmd, temp.path().join("fixkb.log"))?;
+        wait_until_up(port, "/healthz", &mut server, "fixkb").await?;
+
+        let driver_port = free_port()?;
+        let mut driver_cmd = Command::new(&chromedriver);
+        driver_cmd.arg(format!("--port={driver_port}"));
+        let mut driver = Process::spawn(driver_cmd, temp.path().join("chromedriver.log"))?;
+        wait_until_up(driver_port, "/status", &mut driver, "chromedriver").await?;
+
+        let downloads = temp.path().join("downloads");
+        std::fs::create_dir_all(&downloads)?;
+        let profile = temp.path().join("profile");
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| (*s).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.push("--window-size=1280,900".to_owned());
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": args,
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                },
+            },
+        });
+        let Value::Object(caps) = caps else {
+            bail!("capabilities are a JSON object");
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .with_context(|| format!("starting a Chromium session:\n{}", driver.log_tail()))?;
+        let session = client
+            .session_id()
+            .await?
+            .ok_or_else(|| anyhow!("chromedriver gave no session id"))?;
+
+        let screenshots = root.join("target").join("screenshots");
+        std::fs::create_dir_all(&screenshots)?;
+        let browser = Self {
+            client,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            downloads,
+            screenshots,
+            driver_port,
+            session,
+            server,
+            _driver: driver,
+            _temp: temp,
+        };
+        browser
+            .cdp(
+                "Browser.setDownloadBehavior",
+                json!({"behavior": "allow", "downloadPath": browser.downloads}),
+            )
+            .await?;
+        Ok(browser)
+    }
+
+    /// Ends the browser session (chromedriver closes Chromium), then the processes.
+    pub async fn close(self) -> Result<()> {
+        self.client.clone().close().await?;
+        Ok(())
+    }
+
+    /// The tail of fixkb's log, for failure messages.
+    pub fn server_log(&self) -> String {
+        self.server.log_tail()
+    }
+
+    /// Sends one Chrome DevTools Protocol command through chromedriver.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
+        let path = format!("/session/{}/goog/cdp/execute", self.session);
+        let (status, body) = http(
+            self.driver_port,
+            "POST",
+            &path,
+            Some(&json!({"cmd": cmd, "params": params})),
+        )
+        .await?;
+        let value: Value = serde_json::from_slice(&body).with_context(|| format!("CDP {cmd} answer"))?;
+        if status != 200 {
+            bail!("CDP {cmd} failed ({status}): {value}");
+        }
+        Ok(value["value"].clone())
+    }
+
+    /// Opens a site-relative path and waits for the page to load.
+    pub async fn open(&self, path: &str) -> Result<()> {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .with_context(|| format!("opening {path}"))
+    }
+
+    /// The current URL without scheme, host and port.
+    pub async fn path(&self) -> Result<String> {
+        let url = self.client.current_url().await?;
+        let mut out = url.path().to_owned();
+        if let Some(q) = url.query() {
+            out.push('?');
+            out.push_str(q);
+        }
+        if let Some(f) = url.fragment() {
+            out.push('#');
+            out.push_str(f);
+        }
+        Ok(out)
+    }
+
+    /// Runs JavaScript in the page and returns its value.
+    pub async fn js(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Runs asynchronous JavaScript: the script resolves through `done(value)`.
+    pub async fn js_async(&self, script: &str) -> Result<Value> {
+        let wrapped = format!("const done = arguments[arguments.length - 1];\n{script}");
+        Ok(self.client.execute_async(&wrapped, vec![]).await?)
+    }
+
+    /// Finds one element by CSS selector.
+    pub async fn css(&self, selector: &str) -> Result<fantoccini::elements::Element> {
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .with_context(|| format!("no element matches {selector}"))
+    }
+
+    /// Polls `probe` until it yields a value; fails naming `what` after a few seconds.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let start = Instant::now();
+        let mut last_error = None;
+        loop {
+            match probe().await {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => last_error = Some(e),
+            }
+            if start.elapsed() > WAIT {
+                return Err(match last_error {
+                    Some(e) => e.context(format!("timed out waiting for {what}")),
+                    None => anyhow!("timed out waiting for {what}"),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until a CSS selector matches, and returns the element.
+    pub async fn wait_css(&self, selector: &str) -> Result<fantoccini::elements::Element> {
+        self.eventually(selector, || async {
+            Ok(self
+                .client
+                .find_all(Locator::Css(selector))
+                .await?
+                .into_iter()
+                .next())
+        })
+        .await
+    }
+
+    /// Waits until `element` shows exactly `text` (copy buttons change their label after the
+    /// clipboard write resolves).
+    pub async fn wait_text(&self, element: &fantoccini::elements::Element, text: &str) -> Result<()> {
+        self.eventually(&format!("the text {text:?}"), || async {
+            Ok((element.text().await? == text).then_some(()))
+        })
+        .await
+    }
+
+    /// Presses one key (or character) on whatever has focus, as a real key event.
+    pub async fn press(&self, key: char) -> Result<()> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let actions = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client.perform_actions(actions).await?;
+        Ok(())
+    }
+
+    /// The focused element's id (empty when it has none).
+    pub async fn focused_id(&self) -> Result<String> {
+        Ok(self
+            .js("return document.activeElement ? document.activeElement.id : ''")
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Lets the page write and read the clipboard without a prompt.
+    pub async fn allow_clipboard(&self) -> Result<()> {
+        self.cdp(
+            "Browser.grantPermissions",
+            json!({
+                "origin": self.base,
+                "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// What the page would paste.
+    pub async fn clipboard(&self) -> Result<String> {
+        let v = self
+            .js_async("navigator.clipboard.readText().then(done, e => done('ERROR: ' + e))")
+            .await?;
+        let text = v.as_str().unwrap_or_default().to_owned();
+        if text.starts_with("ERROR: ") {
+            bail!("reading the clipboard failed: {text}");
+        }
+        Ok(text)
+    }
+
+    /// Emulates `prefers-color-scheme` (and optionally a media type such as `print`).
+    pub async fn emulate(&self, scheme: Scheme, media: &str) -> Result<()> {
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({
+                "media": media,
+                "features": [{"name": "prefers-color-scheme", "value": scheme.name()}],
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sets the viewport size (a phone gets touch-style mobile emulation).
+    pub async fn viewport(&self, size: Viewport) -> Result<()> {
+        let (width, height, mobile) = size.dimensions();
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Saves a screenshot of the viewport as `target/screenshots/{name}.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = self.screenshots.join(format!("{name}.png"));
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Whether fixkb answers `path` with something other than 404 (pages still being built
+    /// by other issues are reported as pending instead of failing).
+    pub async fn route_exists(&self, method: &str, path: &str, body: Option<&Value>) -> Result<bool> {
+        let (status, _) = http(self.port, method, path, body).await?;
+        Ok(status != 404 && status != 405)
+    }
+}
+
+/// A colour scheme to emulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `prefers-color-scheme: light`.
+    Light,
+    /// `prefers-color-scheme: dark`.
+    Dark,
+}
+
+impl Scheme {
+    /// The media feature value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Light => "light",
+            Scheme::Dark => "dark",
+        }
+    }
+}
+
+/// A viewport to emulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewport {
+    /// 1280 × 860.
+    Desktop,
+    /// 390 × 844, like a current phone.
+    Phone,
+}
+
+impl Viewport {
+    /// The file-name part for screenshots.
+    pub fn name(self) -> &'static str {
+        match self {
+            Viewport::Desktop => "desktop",
+            Viewport::Phone => "phone",
+        }
+    }
+
+    fn dimensions(self) -> (u32, u32, bool) {
+        match self {
+            Viewport::Desktop => (1280, 860, false),
+            Viewport::Phone => (390, 844, true),
+        }
+    }
+}

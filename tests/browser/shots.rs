@@ -1,0 +1,37 @@
+//! Screenshots of home, results, article and fix form, desktop and phone, light and dark,
+//! written to `target/screenshots/{page}-{viewport}-{scheme}.png` for people to look at (the
+//! best are copied into `docs/screenshots/` for the README by hand).
+
+use anyhow::ensure;
+
+use crate::Outcome;
+use crate::a11y::PAGES;
+use crate::harness::{Browser, Scheme, Viewport};
+
+/// Takes every screenshot; fails only if none could be taken.
+pub async fn screenshots(b: &Browser) -> Outcome {
+    let mut taken = 0;
+    for (name, path) in PAGES {
+        if !b.route_exists("GET", path, None).await? {
+            continue;
+        }
+        for viewport in [Viewport::Desktop, Viewport::Phone] {
+            b.viewport(viewport).await?;
+            for scheme in [Scheme::Light, Scheme::Dark] {
+                b.emulate(scheme, "").await?;
+                b.open(path).await?;
+                // Let web fonts (none) and the script's enhancements settle.
+                b.js("return document.fonts ? document.fonts.ready.then(() => true) : true")
+                    .await?;
+                b.screenshot(&format!("{name}-{}-{}", viewport.name(), scheme.name()))
+                    .await?;
+                taken += 1;
+            }
+        }
+    }
+    b.emulate(Scheme::Light, "").await?;
+    b.viewport(Viewport::Desktop).await?;
+    println!("    {taken} screenshots in {}", b.screenshots.display());
+    ensure!(taken > 0, "no page could be photographed");
+    Ok(())
+}
