@@ -197,7 +197,8 @@ pub fn render(
             let options = powershell::Options {
                 cmdlet_binding: major >= 2,
                 should_process: fix.changes_state && major >= 2,
-                requires_admin: fix.requires_admin && major >= 4,
+                requires_admin: fix.requires_admin,
+                requires_line: major >= 4,
             };
             powershell::preamble(&fix.params, &values, options)
         }

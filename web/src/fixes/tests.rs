@@ -270,6 +270,33 @@ fn powershell_values_are_defaults_in_a_validated_param_block() {
 }
 
 #[test]
+fn older_powershell_targets_get_an_explicit_elevation_check() {
+    let toml = PS_TOML.replace("version = 3\n", "version = 3\npowershell_version = \"2.0\"\n");
+    let f = fix(
+        "test-ps2",
+        &toml,
+        &[
+            (
+                "fix.ps1",
+                "if ($PSCmdlet.ShouldProcess($Adapter, 'Test')) { $Note }\n",
+            ),
+            ("revert.ps1", "$Adapter\n"),
+        ],
+    );
+    let script = render(&f, &raw(&[]), &ctx(), ScriptKind::Fix).unwrap();
+    assert!(
+        !script.text.contains("#Requires -RunAsAdministrator"),
+        "PowerShell 2.0 cannot read it"
+    );
+    assert!(
+        script
+            .text
+            .contains("IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)")
+    );
+    assert!(check::check_fix(&f, &corpus::values()).is_empty());
+}
+
+#[test]
 fn the_header_comes_from_trusted_content_only() {
     let script = render(
         &ps_fix(),

@@ -114,15 +114,26 @@ pub struct Options {
     pub cmdlet_binding: bool,
     /// `SupportsShouldProcess`: `-WhatIf` and `-Confirm` (the fix changes state).
     pub should_process: bool,
-    /// `#Requires -RunAsAdministrator` (PowerShell 4.0 and later).
+    /// The script must run elevated.
     pub requires_admin: bool,
+    /// The oldest PowerShell it must run on is 4.0 or later, so `#Requires -RunAsAdministrator`
+    /// can say so; older targets get an explicit check after the parameters instead.
+    pub requires_line: bool,
 }
+
+/// The elevation check for PowerShell before 4.0, which has no `#Requires -RunAsAdministrator`.
+const ADMIN_CHECK: &str = "\n# Stop unless elevated: PowerShell before 4.0 cannot require it with #Requires.
+$principal = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
+if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
+    throw 'Run this script as administrator.'
+}
+";
 
 /// The `#Requires` line, `[CmdletBinding]` and `param()` block holding `values` as defaults,
 /// then the re-check of those defaults.
 pub fn preamble(params: &[Param], values: &[Value], options: Options) -> String {
     let mut out = String::new();
-    if options.requires_admin {
+    if options.requires_admin && options.requires_line {
         out.push_str("#Requires -RunAsAdministrator\n\n");
     }
     if options.should_process {
@@ -153,6 +164,9 @@ pub fn preamble(params: &[Param], values: &[Value], options: Options) -> String 
             let name = var_name(&param.name);
             let _ = writeln!(out, "${name} = ${name}");
         }
+    }
+    if options.requires_admin && !options.requires_line {
+        out.push_str(ADMIN_CHECK);
     }
     out
 }
