@@ -70,6 +70,20 @@ impl std::fmt::Display for UpdateStats {
     }
 }
 
+/// Every term of a fast-field dictionary in ordinal order (a macro: the dictionary's type
+/// parameter is not exported by tantivy).
+macro_rules! all_terms {
+    ($dictionary:expr) => {{
+        let dictionary = $dictionary;
+        let mut terms = Vec::with_capacity(dictionary.num_terms());
+        let mut stream = dictionary.stream()?;
+        while stream.advance() {
+            terms.push(String::from_utf8_lossy(stream.key()).into_owned());
+        }
+        terms
+    }};
+}
+
 impl SearchIndex {
     /// Opens the index under `dir` (created if missing), rebuilding it when its schema version
     /// differs, then brings it up to date with `library`.
@@ -290,27 +304,25 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// slug → source hash of every live document, read from fast fields.
+    /// slug → source hash of every live document, read from fast fields. Each column's
+    /// dictionary is read once in order (looking ords up one by one is far slower).
     fn read_indexed(&self) -> anyhow::Result<HashMap<String, String>> {
         let searcher = self.reader.searcher();
         let mut out = HashMap::new();
-        let (mut slug, mut hash) = (String::new(), String::new());
         for segment in searcher.segment_readers() {
             let fast = segment.fast_fields();
-            let (Some(slugs), Some(hashes)) =
-                (fast.str(schema::names::SLUG)?, fast.str(schema::names::HASH)?)
+            let (Some(slugs), Some(hashes)) = (fast.str(schema::names::SLUG)?, fast.str(schema::names::HASH)?)
             else {
                 continue;
             };
+            let slug_terms = all_terms!(slugs.dictionary());
+            let hash_terms = all_terms!(hashes.dictionary());
             for doc in segment.doc_ids_alive() {
-                let (Some(s), Some(h)) = (slugs.term_ords(doc).next(), hashes.term_ords(doc).next()) else {
-                    continue;
-                };
-                slug.clear();
-                hash.clear();
-                slugs.ord_to_str(s, &mut slug)?;
-                hashes.ord_to_str(h, &mut hash)?;
-                out.insert(slug.clone(), hash.clone());
+                let slug = slugs.term_ords(doc).next().and_then(|o| slug_terms.get(usize::try_from(o).ok()?));
+                let hash = hashes.term_ords(doc).next().and_then(|o| hash_terms.get(usize::try_from(o).ok()?));
+                if let (Some(slug), Some(hash)) = (slug, hash) {
+                    out.insert(slug.clone(), hash.clone());
+                }
             }
         }
         Ok(out)
