@@ -473,6 +473,37 @@ fn xml_and_reg_escape_every_printed_value_even_marked_safe() {
 }
 
 #[test]
+fn inner_language_filters_apply_before_the_file_escaping() {
+    let x = fix(
+        "test-xml",
+        XML_TOML,
+        &[(
+            "fix.xml",
+            "<C>powershell -Command Write-Output {{ name | powershell }}</C>\n",
+        )],
+    );
+    let s = render(&x, &raw(&[("name", "it's <x>")]), &ctx(), ScriptKind::Fix).unwrap();
+    assert!(
+        s.text
+            .contains("<C>powershell -Command Write-Output &apos;it&apos;&apos;s &lt;x&gt;&apos;</C>"),
+        "{}",
+        s.text
+    );
+    // A value printed through `| cmd` without `inner = ["cmd"]` on its parameter passes
+    // validation but fails the filter: `fixkb check` reports the missing declaration.
+    let undeclared = fix(
+        "test-xml",
+        XML_TOML,
+        &[("fix.xml", "<C>cmd /c \"{{ name | cmd }}\"</C>\n")],
+    );
+    let problems = check::check_fix(&undeclared, &corpus::values());
+    assert!(
+        problems.iter().any(|p| p.contains("without naming the field")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn a_state_changing_fix_needs_a_revert() {
     let toml = "title = \"t\"\nsummary = \"s\"\nlanguage = \"sh\"\ntemplate = \"f.sh\"\nfilename = \"t.sh\"\nversion = 1\nchanges_state = true\n";
     let err = parse_fix("t", toml, &[("f.sh", "true\n")]).unwrap_err();
