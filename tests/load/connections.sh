@@ -34,24 +34,29 @@ base="http://127.0.0.1:$FIXKB_PORT"
 cat "$LOAD_DIR/search.lua" "$LOAD_DIR/report.lua" >"$RUN/mix.lua"
 
 if ((SLOWLORIS > 0)); then
-    # One bash process holds every slow connection; a refused write (the server closed it)
-    # is counted instead of killing the dripper.
+    # One bash process holds every slow connection. A persistent attacker: when a write is
+    # refused (the server closed that connection) it opens a new one in its place.
     (
         trap '' PIPE
+        open_slow() {
+            exec {fd}<>"/dev/tcp/127.0.0.1/$FIXKB_PORT" || return 1
+            printf 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' >&"$fd"
+        }
         fds=()
         for ((i = 0; i < SLOWLORIS; i++)); do
-            exec {fd}<>"/dev/tcp/127.0.0.1/$FIXKB_PORT"
-            printf 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' >&"$fd"
-            fds+=("$fd")
+            open_slow && fds+=("$fd")
         done
         echo "${#fds[@]}" >"$RUN/slow-opened"
-        closed=()
+        reopened=0
         while :; do
-            for fd in "${fds[@]}"; do
-                [[ -n ${closed[$fd]:-} ]] && continue
-                printf 'a' >&"$fd" 2>/dev/null || closed[$fd]=1
+            for i in "${!fds[@]}"; do
+                if ! printf 'a' >&"${fds[$i]}" 2>/dev/null; then
+                    dead=${fds[$i]}
+                    exec {dead}>&-
+                    open_slow && fds[$i]=$fd && reopened=$((reopened + 1))
+                fi
             done
-            echo "${#closed[@]}" >"$RUN/slow-closed"
+            echo "$reopened" >"$RUN/slow-reopened"
             sleep 1
         done
     ) &
@@ -103,7 +108,7 @@ printf '| %s | %.0f | %.2f | %.2f | %.0f | %s (%s/%s/%s/%s/%s) | %s | %s | %.0f 
     "$(field timeout "$result")" "$bad_probes" "$probe_p50" "$probe_max" "$max_fds" "$max_rss"
 if ((SLOWLORIS > 0)); then
     echo
-    echo "slowloris connections closed by the server by the end: $(cat "$RUN/slow-closed" 2>/dev/null || echo 0) of $SLOWLORIS"
+    echo "slowloris: $SLOWLORIS connections kept open throughout; the server cut off $(cat "$RUN/slow-reopened" 2>/dev/null || echo 0) of them (each replaced at once)"
 fi
 if ! kill -0 "$FIXKB_PID" 2>/dev/null; then
     echo "fixkb DIED during the run; log tail:"

@@ -3,8 +3,9 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOAD_DIR="$ROOT/tests/load"
 WORK="$ROOT/target/load"
-BIN="$ROOT/target/release/fixkb"
-GEN="$ROOT/target/release/examples/gen-corpus"
+# The binaries are copied here once built, so a rebuild during a run does not change them.
+BIN="$WORK/bin/fixkb"
+GEN="$WORK/bin/gen-corpus"
 
 # PIDs this script started; stopped (by PID) on exit.
 STARTED_PIDS=()
@@ -24,12 +25,14 @@ log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 build_release() {
     if [[ "${NO_BUILD:-0}" == 1 ]]; then
-        log "NO_BUILD=1: using the existing $BIN"
+        log "NO_BUILD=1: using the existing $ROOT/target/release/fixkb"
     else
         log "cargo build --release --bin fixkb --example gen-corpus"
         (cd "$ROOT" && cargo build --release --bin fixkb --example gen-corpus)
     fi
-    [[ -x "$BIN" ]] || { echo "no release binary at $BIN" >&2; exit 1; }
+    mkdir -p "$WORK/bin"
+    cp "$ROOT/target/release/fixkb" "$BIN"
+    cp "$ROOT/target/release/examples/gen-corpus" "$GEN"
 }
 
 free_port() {
