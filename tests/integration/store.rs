@@ -502,6 +502,12 @@ async fn downloaded_scripts_verify_against_their_receipts() {
 
         // The receipt page offers the same script again, byte for byte.
         let page = app.get(&format!("/r/{}", receipt.id), None).await.text();
+        if fix == "disable-task-offload" {
+            assert!(
+                page.contains("Adapter name <code>adapter</code>"),
+                "labels from the fix"
+            );
+        }
         let prefix = format!("href=\"/fixes/{fix}/download");
         let link = page
             .split(&prefix)

@@ -26,6 +26,8 @@ use super::{AppError, AppResult};
 pub struct ParamRow {
     /// Parameter name.
     pub name: String,
+    /// Its label in the fix's current definition, if it still has this parameter.
+    pub label: Option<String>,
     /// Its canonical value as text.
     pub value: String,
 }
@@ -142,9 +144,18 @@ fn unknown_receipt() -> AppError {
 async fn receipt_page(state: &AppState, id: &str, thanks: bool) -> AppResult<ReceiptPage> {
     let receipt = state.store.receipt(id).await?.ok_or_else(unknown_receipt)?;
     let library = state.library();
-    let params = param_rows(&receipt.params_json);
-    let (downloads, edit_url) = links(&library, &receipt, &params);
     let fix = library.fixes.get(&receipt.fix_id);
+    let mut params = param_rows(&receipt.params_json);
+    if let Some(fix) = fix {
+        for row in &mut params {
+            row.label = fix
+                .params
+                .iter()
+                .find(|p| p.name == row.name)
+                .map(|p| p.label.clone());
+        }
+    }
+    let (downloads, edit_url) = links(&library, &receipt, &params);
     Ok(ReceiptPage {
         layout: Layout::new(state, &format!("Receipt {}", receipt.id)),
         fix_title: fix.map(|f| f.title.clone()),
@@ -165,12 +176,14 @@ pub fn param_rows(params_json: &str) -> Vec<ParamRow> {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str(params_json) else {
         return vec![ParamRow {
             name: "(parameters)".into(),
+            label: None,
             value: params_json.to_owned(),
         }];
     };
     map.into_iter()
         .map(|(name, value)| ParamRow {
             name,
+            label: None,
             value: match value {
                 serde_json::Value::String(s) => s,
                 other => other.to_string(),
