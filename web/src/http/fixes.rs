@@ -73,13 +73,12 @@ pub async fn show_fix(
     if raw.is_empty() {
         return Ok(HtmlTemplate(page(&state, &fix, &raw, Vec::new(), None)).into_response());
     }
-    match render(&state, &fix, &raw, ScriptKind::Fix).await {
+    match render(&state, &fix, &raw, ScriptKind::Fix).await? {
         Ok(script) => {
             let preview = preview(&state, &fix, &script);
             Ok(HtmlTemplate(page(&state, &fix, &raw, Vec::new(), Some(preview))).into_response())
         }
-        Err(RenderError::Invalid(errors)) => Ok(invalid(&state, &fix, &raw, errors)),
-        Err(e) => Err(render_failure(&fix, e)),
+        Err(errors) => Ok(invalid(&state, &fix, &raw, errors)),
     }
 }
 
@@ -105,13 +104,12 @@ async fn download(
 ) -> AppResult<Response> {
     let fix = find(&state, &id)?;
     let raw = parse_query(query.as_deref())?;
-    match render(&state, &fix, &raw, kind).await {
+    match render(&state, &fix, &raw, kind).await? {
         Ok(script) => {
             state.store.record_download(&fix.id);
             Ok(attachment(script))
         }
-        Err(RenderError::Invalid(errors)) => Ok(invalid(&state, &fix, &raw, errors)),
-        Err(e) => Err(render_failure(&fix, e)),
+        Err(errors) => Ok(invalid(&state, &fix, &raw, errors)),
     }
 }
 
@@ -161,16 +159,27 @@ fn parse_query(query: Option<&str>) -> AppResult<BTreeMap<String, String>> {
     Ok(raw)
 }
 
-/// Renders and records the receipt (committed before the script is handed out).
+/// Renders and records the receipt (committed before the script is handed out). The inner
+/// `Err` holds value problems (422); the outer one a missing revert (404) or a failure (500).
 pub(crate) async fn render(
     state: &AppState,
     fix: &Fix,
     raw: &BTreeMap<String, String>,
     kind: ScriptKind,
-) -> Result<Script, RenderError> {
+) -> AppResult<Result<Script, Vec<ParamError>>> {
     let library = state.library();
     let ctx = RenderContext::for_fix(&library, &fix.id, &state.config.base_url());
-    let script = fixes::render(fix, raw, &ctx, kind)?;
+    let script = match fixes::render(fix, raw, &ctx, kind) {
+        Ok(script) => script,
+        Err(RenderError::Invalid(errors)) => return Ok(Err(errors)),
+        Err(RenderError::NoRevert) => return Err(AppError::not_found("This fix has no revert script.")),
+        Err(RenderError::Template(m)) => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "fix {} does not render: {m}",
+                fix.id
+            )));
+        }
+    };
     let receipt = NewReceipt {
         id: script.receipt.clone(),
         fix_id: fix.id.clone(),
@@ -179,19 +188,8 @@ pub(crate) async fn render(
         params_json: serde_json::to_string(&script.canonical_params).unwrap_or_default(),
         sha256: script.sha256.clone(),
     };
-    state
-        .store
-        .record_receipt(receipt)
-        .await
-        .map_err(|e| RenderError::Template(format!("receipt not stored: {e:#}")))?;
-    Ok(script)
-}
-
-pub(crate) fn render_failure(fix: &Fix, e: RenderError) -> AppError {
-    match e {
-        RenderError::NoRevert => AppError::not_found("This fix has no revert script."),
-        other => AppError::Internal(anyhow::anyhow!("fix {}: {other}", fix.id)),
-    }
+    state.store.record_receipt(receipt).await?;
+    Ok(Ok(script))
 }
 
 pub(crate) fn canonical_query(script: &Script) -> String {

@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::fixes::{self, ParamError, RenderContext, RenderError, ScriptKind};
+use crate::fixes::{self, ParamError, RenderContext, ScriptKind};
 use crate::state::AppState;
 
 use super::super::extract::Path;
 use super::super::{AppError, AppResult};
-use super::{canonical_query, find, render, render_failure};
+use super::{canonical_query, find, render};
 
 /// `GET /api/fixes`: every fix, briefly.
 pub async fn list_fixes_json(State(state): State<AppState>) -> Json<serde_json::Value> {
@@ -101,7 +101,7 @@ pub async fn render_fix_json(
     } else {
         ScriptKind::Fix
     };
-    match render(&state, &fix, &raw, kind).await {
+    match render(&state, &fix, &raw, kind).await? {
         Ok(script) => {
             let base = state.config.base_url();
             let query = canonical_query(&script);
@@ -121,9 +121,7 @@ pub async fn render_fix_json(
             }))
             .into_response())
         }
-        Err(RenderError::Invalid(errors)) => Ok(unprocessable(errors)),
-        Err(RenderError::NoRevert) => Err(AppError::not_found("This fix has no revert script.")),
-        Err(e) => Err(render_failure(&fix, e)),
+        Err(errors) => Ok(unprocessable(errors)),
     }
 }
 
