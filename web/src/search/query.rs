@@ -356,6 +356,11 @@ pub struct Builder<'a> {
 
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
 
+/// Indexes smaller than this treat every word alike.
+const COMMON_MIN_DOCS: u64 = 1_000;
+/// Share of articles above which a word is common (see [`Builder::is_common`]).
+const COMMON_SHARE: f64 = 0.1;
+
 impl<'a> Builder<'a> {
     /// A builder over `searcher`'s index.
     pub fn new(
@@ -391,11 +396,16 @@ impl<'a> Builder<'a> {
         let mut scored = false;
 
         let mut should: Clauses = Vec::new();
+        let mut optional: Clauses = Vec::new();
         if !parsed.words.is_empty() {
-            suggestion = self.words(parsed, input, &mut should, &mut highlight);
+            suggestion = self.words(parsed, input, &mut should, &mut optional, &mut highlight);
+        }
+        if should.is_empty() {
+            should = std::mem::take(&mut optional);
         }
         if !should.is_empty() {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+            clauses.extend(optional);
             scored = true;
         }
         for phrase in &parsed.phrases {
@@ -450,9 +460,11 @@ impl<'a> Builder<'a> {
         parsed: &ParsedQuery,
         input: &str,
         should: &mut Clauses,
+        optional: &mut Clauses,
         highlight: &mut Highlight,
     ) -> Option<String> {
         let w = *self.weights;
+        let mut common_words = HashSet::new();
         let joined = parsed.words.join(" ");
         let tokens = schema::analyze(&mut self.prose, &joined);
         let mut seen_words = HashSet::new();
@@ -502,7 +514,15 @@ impl<'a> Builder<'a> {
                 idf,
                 queries: vec![q.box_clone()],
             });
-            should.push((Occur::Should, Box::new(q)));
+            // Like Lucene's common-terms query: in a large index, words most articles contain
+            // only add to the score of articles that match a rarer word, so a search never
+            // walks every article for "server" or "update".
+            if self.is_common(&word_tokens) {
+                common_words.insert(word_index);
+                optional.push((Occur::Should, Box::new(q)));
+            } else {
+                should.push((Occur::Should, Box::new(q)));
+            }
             // The parts of a compound word on their own, for partial matches.
             if w.parts > 0.0 && (word_tokens.len() > 1 || compound) {
                 let mut parts: Vec<String> = word_tokens.iter().map(|t| t.1.clone()).collect();
@@ -520,7 +540,7 @@ impl<'a> Builder<'a> {
                     }
                     disjuncts.push(term_query(self.fields.code, &part, w.code * w.parts).1);
                     let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, w.tie);
-                    should.push((Occur::Should, Box::new(q)));
+                    optional.push((Occur::Should, Box::new(q)));
                 }
             }
             highlight.prose.extend(word_tokens.into_iter().map(|t| t.1));
@@ -532,7 +552,7 @@ impl<'a> Builder<'a> {
                 if clauses.len() >= 3 {
                     let needed = (clauses.len() * 3).div_ceil(5);
                     let q = BooleanQuery::with_minimum_required_clauses(clauses, needed);
-                    should.push((
+                    optional.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(q), fw * w.coverage)),
                     ));
@@ -554,7 +574,7 @@ impl<'a> Builder<'a> {
                         (p1 - p0, Term::from_field_text(field, t1)),
                     ];
                     let q = PhraseQuery::new_with_offset_and_slop(terms, w.slop);
-                    should.push((
+                    optional.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(q), fw * w.phrase)),
                     ));
@@ -566,10 +586,15 @@ impl<'a> Builder<'a> {
         for (member, range) in self.synonyms.expansions(&token_texts) {
             if let Some(q) = self.phrase_anywhere(&member.raw, w.synonym, Some(highlight)) {
                 let words: HashSet<usize> = tagged[range].iter().map(|t| t.0).collect();
+                let all_common = words.iter().all(|w| common_words.contains(w));
                 for word in words {
                     self.attach(word, q.box_clone());
                 }
-                should.push((Occur::Should, q));
+                if all_common {
+                    optional.push((Occur::Should, q))
+                } else {
+                    should.push((Occur::Should, q))
+                }
             }
         }
         self.corrections(parsed, input, should, highlight)
@@ -655,6 +680,27 @@ impl<'a> Builder<'a> {
         if let Some(concept) = self.concept_of.get(word_index).copied().flatten() {
             self.concepts[concept].queries.push(query);
         }
+    }
+
+    /// True when the index is large and most of it contains the word.
+    fn is_common(&self, tokens: &[(usize, String)]) -> bool {
+        let n = self.searcher.num_docs();
+        if n < COMMON_MIN_DOCS || tokens.is_empty() {
+            return false;
+        }
+        tokens.iter().all(|(_, t)| {
+            let df = [
+                self.fields.title,
+                self.fields.summary,
+                self.fields.symptoms,
+                self.fields.body,
+            ]
+            .into_iter()
+            .map(|f| self.doc_freq(f, t))
+            .max()
+            .unwrap_or(0);
+            df as f64 > COMMON_SHARE * n as f64
+        })
     }
 
     /// Inverse document frequency of a word: its rarest form in the prose fields, or as a whole

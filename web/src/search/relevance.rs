@@ -244,3 +244,23 @@ fn explain() {
         }
     }
 }
+
+#[test]
+#[ignore = "timing aid"]
+fn time_reopen() {
+    let (_dir, library, _) = setup();
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("index");
+    SearchIndex::open(&dir, &library).unwrap();
+    for _ in 0..2 {
+        let t = std::time::Instant::now();
+        let index = SearchIndex::open_dir(&dir).unwrap();
+        let opened = t.elapsed();
+        let stats = index.update(&library).unwrap();
+        let updated = t.elapsed();
+        let r = index.search(&library, &SearchRequest::new("print spooler crashes after a network driver update"));
+        let searched = t.elapsed();
+        let r2 = index.search(&library, &SearchRequest::new("print spooler crashes after a network driver update"));
+        println!("open {opened:?} update {updated:?} ({stats}) first search {searched:?} took {} second {}", r.took_ms, r2.took_ms);
+    }
+}

@@ -18,6 +18,8 @@ pub struct Highlight {
 
 /// Longest snippet, in characters, before it is cut around its first match.
 const MAX_CHARS: usize = 240;
+/// Passages analysed per hit, after the cheap pre-ranking.
+const ANALYSED: usize = 3;
 /// Characters kept before the first match when cutting.
 const LEAD_CHARS: usize = 60;
 
@@ -38,17 +40,23 @@ impl Snippeter {
 
     /// The best passage of `article` for `highlight` (the summary when nothing matches).
     pub fn snippet(&mut self, article: &Article, highlight: &Highlight) -> String {
-        let mut best: Option<(usize, Vec<(usize, usize)>, &str)> = None;
-        let passages = article
+        let needles = highlight.needles();
+        // Analysing passages is the slow part of a search: rank them first by how many needles
+        // they contain (a substring test), then analyse only the best few.
+        let mut candidates: Vec<(usize, usize, &str)> = article
             .symptoms
             .iter()
             .map(String::as_str)
             .chain(std::iter::once(article.summary.as_str()))
-            .chain(article.text.lines().flat_map(sentences_within));
-        for passage in passages {
-            if passage.trim().is_empty() {
-                continue;
-            }
+            .chain(article.text.lines().flat_map(sentences_within))
+            .filter(|p| !p.trim().is_empty())
+            .enumerate()
+            .map(|(i, p)| (needle_count(p, &needles), i, p))
+            .filter(|(n, _, _)| *n > 0)
+            .collect();
+        candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut best: Option<(usize, Vec<(usize, usize)>, &str)> = None;
+        for (_, _, passage) in candidates.into_iter().take(ANALYSED) {
             let (score, spans) = self.matches(passage, highlight);
             if score > 0 && best.as_ref().is_none_or(|(s, _, _)| score > *s) {
                 best = Some((score, spans, passage));
@@ -85,6 +93,26 @@ impl Snippeter {
         spans.sort_unstable();
         (distinct.len() * 10 + spans.len().min(9), spans)
     }
+}
+
+impl Highlight {
+    /// Lower-case substrings every match contains: a stem without its last letter (stems
+    /// end differently from the word: `happi`/`happy`, `lose`/`losing`), or a whole identifier.
+    fn needles(&self) -> Vec<String> {
+        let stems = self.prose.iter().map(|t| {
+            let keep = if t.chars().count() >= 4 { t.chars().count() - 1 } else { t.chars().count() };
+            t.chars().take(keep.min(6)).collect::<String>()
+        });
+        let mut needles: Vec<String> = stems.chain(self.code.iter().cloned()).filter(|n| !n.is_empty()).collect();
+        needles.sort();
+        needles.dedup();
+        needles
+    }
+}
+
+fn needle_count(passage: &str, needles: &[String]) -> usize {
+    let lower = passage.to_lowercase();
+    needles.iter().filter(|n| lower.contains(n.as_str())).count()
 }
 
 impl Default for Snippeter {
