@@ -204,3 +204,31 @@ async fn searches_that_find_nothing_reach_the_report() {
     assert!(rows[0].starts_with("zyxel qqq widget,"), "{csv}");
     assert!(rows[0].contains(",2,"), "both searches counted: {csv}");
 }
+
+#[tokio::test]
+async fn repeated_wrong_tokens_lock_the_address_out() {
+    let app = std::sync::Arc::new(StoreApp::admin());
+    let client = "10.77.0.1";
+    // In parallel: each failure waits 300 ms.
+    let guesses: Vec<_> = (0..fixkb::http::admin::session::MAX_FAILURES)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.post("/admin/login", &[("token", "guess")], client, &[])
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    for guess in guesses {
+        assert_eq!(guess.await.expect("task"), StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right token is refused from that address, but not from another.
+    let locked = app.post("/admin/login", &[("token", TOKEN)], client, &[]).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.header("set-cookie").is_empty());
+    let other = app
+        .post("/admin/login", &[("token", TOKEN)], "10.77.0.2", &[])
+        .await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+}

@@ -24,12 +24,16 @@ use crate::store::{ArticleHelpfulness, FeedbackComment, FeedbackTarget, FixUsage
 
 use reports::{ContentProblem, ReviewDue, problems, review_due};
 
-use super::feedback::{check_same_origin, error_response, parse_form};
+use super::feedback::{ClientAddr, check_same_origin, error_response, parse_form};
 use super::views::{HtmlTemplate, Layout};
 use super::{AppError, AppResult};
 
 /// Rows per report on the dashboard.
 const PAGE_ROWS: u32 = 50;
+
+/// Failed admin logins per client, for this process.
+static FAILURES: std::sync::LazyLock<session::Failures> =
+    std::sync::LazyLock::new(session::Failures::default);
 
 /// Who is asking.
 enum Access {
@@ -155,16 +159,29 @@ struct LoginForm {
 }
 
 /// `POST /admin/login`: checks the token (constant time) and sets the session cookie.
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Response> {
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
     let Some(token) = state.config.admin_token.clone() else {
         return Err(admin_off());
     };
     if let Err(refused) = check_same_origin(&state, &headers) {
         return Ok(refused);
     }
+    let now = chrono::Utc::now().timestamp();
+    if FAILURES.locked_out(client, now) {
+        return Ok(private(error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong tokens from this address. Try again in a few minutes.",
+        )));
+    }
     let form: LoginForm = parse_form(&body)?;
     if !session::token_matches(form.token.trim(), &token) {
         // Slows down guessing; the token itself should be long and random.
+        FAILURES.record(client, now);
         tokio::time::sleep(Duration::from_millis(300)).await;
         tracing::warn!("admin login with a wrong token");
         let page = LoginPage {
@@ -175,7 +192,6 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             (StatusCode::UNAUTHORIZED, HtmlTemplate(page)).into_response(),
         ));
     }
-    let now = chrono::Utc::now().timestamp();
     let secure = if state.config.base_url().starts_with("https://") {
         "; Secure"
     } else {

@@ -3,6 +3,10 @@
 //! of the same time. Changing `FIXKB_ADMIN_TOKEN` ends every session. All comparisons are
 //! constant-time.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -78,6 +82,37 @@ pub fn from_cookie_header(header: &str) -> Option<&str> {
     })
 }
 
+/// Failed logins allowed per client address within [`FAILURE_WINDOW_SECS`].
+pub const MAX_FAILURES: u32 = 10;
+/// The window failed logins are counted in, in seconds.
+pub const FAILURE_WINDOW_SECS: i64 = 10 * 60;
+
+/// Failed logins per client address, in this process: (first failure in the window, count).
+#[derive(Debug, Default)]
+pub struct Failures(Mutex<HashMap<IpAddr, (i64, u32)>>);
+
+impl Failures {
+    /// Whether `client` has used up its attempts.
+    pub fn locked_out(&self, client: IpAddr, now: i64) -> bool {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&client)
+            .is_some_and(|&(since, count)| now - since < FAILURE_WINDOW_SECS && count >= MAX_FAILURES)
+    }
+
+    /// Counts a failed attempt by `client`.
+    pub fn record(&self, client: IpAddr, now: i64) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, &mut (since, _)| now - since < FAILURE_WINDOW_SECS);
+        }
+        let entry = map.entry(client).or_insert((now, 0));
+        if now - entry.0 >= FAILURE_WINDOW_SECS {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +158,26 @@ mod tests {
         assert!(!csrf_matches("k", 5, ""));
         assert_eq!(from_cookie_header("a=1; fixkb_admin=5.ab; b=2"), Some("5.ab"));
         assert_eq!(from_cookie_header("a=1"), None);
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_locked_out_after_too_many_failures_for_a_while() {
+        let failures = Failures::default();
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        for _ in 0..MAX_FAILURES {
+            assert!(!failures.locked_out(a, 100));
+            failures.record(a, 100);
+        }
+        assert!(failures.locked_out(a, 100));
+        assert!(!failures.locked_out(b, 100));
+        assert!(!failures.locked_out(a, 100 + FAILURE_WINDOW_SECS));
+        failures.record(a, 100 + FAILURE_WINDOW_SECS);
+        assert!(!failures.locked_out(a, 100 + FAILURE_WINDOW_SECS));
     }
 }
