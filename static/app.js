@@ -191,9 +191,28 @@
         input.removeAttribute("aria-activedescendant");
       }
     }
-    function option(href, main, extra) {
+    // The title with the typed words' beginnings in bold (text nodes only, never HTML).
+    function emphasised(title, query) {
+      var span = el("span", { "class": "suggest-title" });
+      var words = query.toLowerCase().split(/\s+/).filter(function (w) { return w.length > 1; });
+      var lower = title.toLowerCase(), i = 0;
+      while (i < title.length) {
+        var hit = -1, len = 0;
+        words.forEach(function (w) {
+          var at = lower.indexOf(w, i);
+          while (at > 0 && /\w/.test(lower.charAt(at - 1))) at = lower.indexOf(w, at + 1);
+          if (at >= 0 && (hit < 0 || at < hit)) { hit = at; len = w.length; }
+        });
+        if (hit < 0) { span.appendChild(document.createTextNode(title.slice(i))); break; }
+        span.appendChild(document.createTextNode(title.slice(i, hit)));
+        span.appendChild(el("b", {}, title.slice(hit, hit + len)));
+        i = hit + len;
+      }
+      return span;
+    }
+    function option(href, main, extra, query) {
       var li = el("li", { role: "option", id: nextId("opt"), "aria-selected": "false", "data-href": href });
-      li.appendChild(el("span", { "class": "suggest-title" }, main));
+      li.appendChild(query ? emphasised(main, query) : el("span", { "class": "suggest-title" }, main));
       if (extra) li.appendChild(el("span", { "class": "suggest-extra" }, extra));
       li.addEventListener("mousedown", function (e) { e.preventDefault(); }); // keep focus
       li.addEventListener("click", function () { location.href = href; });
@@ -204,7 +223,7 @@
       items = [];
       active = -1;
       suggestions.forEach(function (s) {
-        var li = option(s.url || ("/kb/" + s.slug), s.title, s.id ? "KB" + s.id : "");
+        var li = option(s.url || ("/kb/" + s.slug), s.title, s.id ? "KB" + s.id : "", query);
         list.appendChild(li);
         items.push(li);
       });

@@ -29,6 +29,21 @@ pub async fn screenshots(b: &Browser) -> Outcome {
             }
         }
     }
+    // Search as you type, open under the home page's box.
+    if b.route_exists("GET", "/api/suggest?q=xen", None).await? {
+        for scheme in [Scheme::Light, Scheme::Dark] {
+            b.viewport(Viewport::Desktop).await?;
+            b.emulate(scheme, "").await?;
+            b.open("/").await?;
+            let input = b.css("#home-q").await?;
+            input.click().await?;
+            input.send_keys("xen").await?;
+            b.wait_css("#home-q ~ [role=listbox] [role=option]").await?;
+            b.screenshot(&format!("suggest-desktop-{}", scheme.name()))
+                .await?;
+            taken += 1;
+        }
+    }
     b.emulate(Scheme::Light, "").await?;
     b.viewport(Viewport::Desktop).await?;
     println!("    {taken} screenshots in {}", b.screenshots.display());
