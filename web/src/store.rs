@@ -412,8 +412,9 @@ pub fn backup_database(data_dir: &Path, dest: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("backing up {} to {}", path.display(), dest.display()))
 }
 
-/// Runs blocking work (SQLite calls) on tokio's blocking pool, inside the caller's tracing span.
-async fn blocking<T, F>(f: F) -> anyhow::Result<T>
+/// Runs blocking work (SQLite calls, hashing large inputs) on tokio's blocking pool, inside the
+/// caller's tracing span.
+pub(crate) async fn blocking<T, F>(f: F) -> anyhow::Result<T>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,

@@ -122,7 +122,7 @@ pub async fn verify_script(
 
 async fn verdict(state: &AppState, script: Vec<u8>) -> anyhow::Result<(Verdict, String)> {
     // Up to a dozen forms of half a megabyte to hash: not on the async workers.
-    let (hashes, script) = tokio::task::spawn_blocking(move || {
+    let (hashes, script) = crate::store::blocking(move || {
         let hashes: Vec<String> = candidates(&script).iter().map(|c| sha256_hex(c)).collect();
         (hashes, script)
     })
