@@ -105,6 +105,27 @@ rss_mb() {
     awk -v f="$2:" '$1 == f { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null
 }
 
+# cpu_ticks PID: user + system CPU time of a process, in clock ticks.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# wait_idle PID: waits (up to 120 s) until the process uses under 5% of a core, so requests
+# left over from one measurement do not eat into the next one. Prints the seconds waited.
+wait_idle() {
+    local pid=$1 waited=0 before after
+    local hz
+    hz=$(getconf CLK_TCK)
+    while ((waited < 240)); do
+        before=$(cpu_ticks "$pid")
+        sleep 0.5
+        after=$(cpu_ticks "$pid")
+        ((100 * (after - before) < 5 * hz / 2)) && break
+        waited=$((waited + 1))
+    done
+    echo $((waited / 2))
+}
+
 # start_nginx PREFIX: nginx with our config on a free loopback port, serving PREFIX/www; sets
 # NGINX_PID and NGINX_PORT.
 start_nginx() {

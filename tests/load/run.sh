@@ -99,6 +99,8 @@ for corpus in $CORPORA; do
     start_fixkb "$content" "$RUN/data-$corpus" "$RUN/fixkb-$corpus.log"
     sleep 3
     idle=$(rss_mb "$FIXKB_PID" VmRSS)
+    idle_anon=$(rss_mb "$FIXKB_PID" RssAnon)
+    idle_file=$(rss_mb "$FIXKB_PID" RssFile)
     base="http://127.0.0.1:$FIXKB_PORT"
     www="$RUN/nginx/www/$corpus"
     mkdir -p "$www"
@@ -124,6 +126,8 @@ for corpus in $CORPORA; do
         script="$RUN/plain.lua"
         [[ $route == search ]] && script="$RUN/search.lua"
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$base$path" >/dev/null 2>&1
+        settle=$(wait_idle "$FIXKB_PID")
+        ((settle > 0)) && log "$route: fixkb finished left-over requests for ${settle} s before the run"
         # Sample RSS while wrk runs.
         rm -f "$RUN/peak"
         (
@@ -140,16 +144,25 @@ for corpus in $CORPORA; do
         wait "$sampler" 2>/dev/null || true
         p=$(cat "$RUN/peak" 2>/dev/null || echo 0)
         ((p > peak)) && peak=$p
+        # wrk stops, but fixkb may still be working through requests it had already read.
+        settle=$(wait_idle "$FIXKB_PID")
+        ((settle > 0)) && log "$route: fixkb busy for ${settle} s after wrk stopped"
         theirs=$(wrk_run "http://127.0.0.1:$NGINX_PORT/$corpus/${SAVED[$route]}" "$RUN/plain.lua")
         ratio=$(awk -v a="$(field rps "$ours")" -v b="$(field rps "$theirs")" \
             'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
+        errors=$(errors_of "$ours")
+        if [[ $(field requests "$ours") == 0 ]]; then
+            errors="no response within the run"
+        elif ((settle > 0)); then
+            errors="$errors (busy ${settle} s after)"
+        fi
         printf '| %s `%s` | %.0f | %.2f | %.2f | %s | %.0f | %.2f | %.2f | %s |\n' \
             "$route" "$path" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
-            "$(errors_of "$ours")" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
+            "$errors" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
             "$(field p99_ms "$theirs")" "$ratio" | tee -a "$REPORT"
     done
     hwm=$(rss_mb "$FIXKB_PID" VmHWM)
-    MEMORY_ROWS+=("| $corpus | $articles | $FIXKB_STARTUP_S | $idle | $peak | $hwm |")
+    MEMORY_ROWS+=("| $corpus | $articles | $FIXKB_STARTUP_S | $idle ($idle_anon + $idle_file) | $peak | $hwm | $(du -sm "$RUN/data-$corpus" | cut -f1) |")
 
     if [[ $SOAK -gt 0 && $corpus == "${CORPORA##* }" ]]; then
         log "soak: ${SOAK} s of search + article + home on $corpus"
@@ -183,8 +196,8 @@ done
     echo
     echo "## Memory (MB, from /proc/PID/status)"
     echo
-    echo "| corpus | articles | startup s | VmRSS idle | VmRSS under load (max sampled) | VmHWM |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| corpus | articles | startup s | VmRSS idle (anonymous + file-backed) | VmRSS under load (max sampled) | VmHWM | data folder MB |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${MEMORY_ROWS[@]}"
     echo
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
