@@ -325,6 +325,89 @@ fn slow_headers_are_cut_off_so_descriptors_come_back() {
     );
 }
 
+/// Sends raw bytes on a fresh connection, half-closes, and returns the status of whatever
+/// came back (`None` when the server closed without answering).
+fn raw_exchange(port: u16, bytes: &[u8]) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
+    // The server may answer and close before reading everything (e.g. 431): that is fine.
+    let _ = stream.write_all(bytes);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    reply.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+#[test]
+fn garbage_on_the_socket_gets_a_4xx_or_a_close_never_a_5xx() {
+    let mut server = Server::start(&repo_content());
+    let huge_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1024 * 1024)
+    );
+    let many_headers = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        (0..500).map(|i| format!("X-{i}: v\r\n")).collect::<String>()
+    );
+    let huge_uri = format!(
+        "GET /search?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(1024 * 1024)
+    );
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("binary noise", vec![0, 159, 146, 150, 255, 254, 13, 10, 13, 10]),
+        ("no version", b"GET /\r\n\r\n".to_vec()),
+        ("bad method", b"G\x01T / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
+        ("invalid UTF-8 path", b"GET /kb/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
+        ("space in path", b"GET /kb/a b HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
+        ("huge header", huge_header.into_bytes()),
+        ("500 headers", many_headers.into_bytes()),
+        ("huge URI", huge_uri.into_bytes()),
+        (
+            "absurd content-length",
+            b"POST /verify HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n".to_vec(),
+        ),
+        (
+            "two content-lengths",
+            b"POST /verify HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab".to_vec(),
+        ),
+        (
+            "truncated body",
+            b"POST /api/fixes/disable-task-offload/render HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"params\":"
+                .to_vec(),
+        ),
+        (
+            "bad chunk size",
+            b"POST /verify HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+                .to_vec(),
+        ),
+        (
+            "oversized chunked body",
+            format!(
+                "POST /verify HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+                3 * 1024 * 1024,
+                "a".repeat(3 * 1024 * 1024)
+            )
+            .into_bytes(),
+        ),
+    ];
+    for (name, bytes) in &cases {
+        let status = raw_exchange(server.port, bytes);
+        assert!(
+            status.is_none_or(|s| (400..500).contains(&s)),
+            "{name}: got {status:?}"
+        );
+    }
+    assert!(server.is_running(), "the server died");
+    let (status, _) = Client::connect(server.port)
+        .and_then(|mut c| c.get("/healthz"))
+        .expect("healthz after the garbage");
+    assert_eq!(status, 200);
+}
+
 #[test]
 fn content_edits_under_traffic_lose_no_request() {
     const CLIENTS: usize = 8;
