@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::Outcome;
-use crate::harness::{Browser, Scheme, Viewport};
+use crate::harness::{Browser, Scheme, Viewport, http};
 
 /// The pages checked, with the route that must exist before each can be.
 pub const PAGES: &[(&str, &str)] = &[
@@ -16,6 +16,32 @@ pub const PAGES: &[(&str, &str)] = &[
     ("article", "/kb/tcp-checksum-offload-vs-task-offload"),
     ("fix", "/fixes/disable-task-offload?adapter=Ethernet+2"),
 ];
+
+/// More pages to hold to the same bar: a listing, a receipt, `/verify` and the 404 page.
+pub async fn more_pages(b: &Browser) -> Result<Vec<(String, String)>> {
+    let mut pages = vec![
+        ("listing".to_owned(), "/products/Hyper-V".to_owned()),
+        ("not-found".to_owned(), "/kb/no-such-article".to_owned()),
+    ];
+    if b.route_exists("GET", "/verify", None).await? {
+        pages.push(("verify".to_owned(), "/verify".to_owned()));
+    }
+    let body = serde_json::json!({"params": {"adapter": "Ethernet 2"}});
+    if let Ok((200, answer)) = http(
+        b.port,
+        "POST",
+        "/api/fixes/disable-task-offload/render",
+        Some(&body),
+    )
+    .await
+    {
+        let v: Value = serde_json::from_slice(&answer)?;
+        if let Some(r) = v["receipt"].as_str() {
+            pages.push(("receipt".to_owned(), format!("/r/{r}")));
+        }
+    }
+    Ok(pages)
+}
 
 fn axe_source() -> Result<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/axe-core/axe.min.js");
@@ -61,7 +87,8 @@ pub async fn serious_violations(b: &Browser, axe: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Home, results, article and fix pages, light and dark, desktop and phone.
+/// Home, results, article and fix pages, light and dark, desktop and phone; then a listing,
+/// the 404 page, `/verify` and a receipt, light and dark.
 pub async fn no_serious_violations_light_and_dark(b: &Browser) -> Outcome {
     let axe = axe_source()?;
     let mut problems = Vec::new();
@@ -83,8 +110,18 @@ pub async fn no_serious_violations_light_and_dark(b: &Browser) -> Outcome {
             }
         }
     }
-    b.emulate(Scheme::Light, "").await?;
     b.viewport(Viewport::Desktop).await?;
+    for (name, path) in more_pages(b).await? {
+        for scheme in [Scheme::Light, Scheme::Dark] {
+            b.emulate(scheme, "").await?;
+            b.open(&path).await?;
+            for v in serious_violations(b, &axe).await? {
+                problems.push(format!("{name} desktop {}: {v}", scheme.name()));
+            }
+            checked += 1;
+        }
+    }
+    b.emulate(Scheme::Light, "").await?;
     println!(
         "    axe: {checked} page views checked, {} serious/critical violations",
         problems.len()

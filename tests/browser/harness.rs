@@ -534,6 +534,8 @@ pub enum Viewport {
     Desktop,
     /// 390 × 844, like a current phone.
     Phone,
+    /// 360 × 740, the narrowest phone the layout promises to fit.
+    Narrow,
 }
 
 impl Viewport {
@@ -542,6 +544,7 @@ impl Viewport {
         match self {
             Viewport::Desktop => "desktop",
             Viewport::Phone => "phone",
+            Viewport::Narrow => "narrow",
         }
     }
 
@@ -549,6 +552,7 @@ impl Viewport {
         match self {
             Viewport::Desktop => (1280, 860, false),
             Viewport::Phone => (390, 844, true),
+            Viewport::Narrow => (360, 740, true),
         }
     }
 }

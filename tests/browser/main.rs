@@ -71,6 +71,7 @@ fn all() -> Vec<(&'static str, Run)> {
         fixes::bad_value_then_good_value_preview_and_download,
         fixes::copy_prefilled_link_and_script,
         a11y::no_serious_violations_light_and_dark,
+        shots::fits_a_360px_phone,
         shots::screenshots,
     ]
 }

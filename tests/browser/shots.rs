@@ -2,10 +2,10 @@
 //! written to `target/screenshots/{page}-{viewport}-{scheme}.png` for people to look at (the
 //! best are copied into `docs/screenshots/` for the README by hand).
 
-use anyhow::ensure;
+use anyhow::{bail, ensure};
 
 use crate::Outcome;
-use crate::a11y::PAGES;
+use crate::a11y::{PAGES, more_pages};
 use crate::harness::{Browser, Scheme, Viewport};
 
 /// Takes every screenshot; fails only if none could be taken.
@@ -48,5 +48,44 @@ pub async fn screenshots(b: &Browser) -> Outcome {
     b.viewport(Viewport::Desktop).await?;
     println!("    {taken} screenshots in {}", b.screenshots.display());
     ensure!(taken > 0, "no page could be photographed");
+    Ok(())
+}
+
+/// At 360 px nothing makes the page scroll sideways (code blocks and tables scroll inside
+/// themselves instead).
+pub async fn fits_a_360px_phone(b: &Browser) -> Outcome {
+    let mut wide = Vec::new();
+    let mut pages: Vec<(String, String)> = PAGES
+        .iter()
+        .map(|(n, p)| ((*n).to_owned(), (*p).to_owned()))
+        .collect();
+    pages.extend(more_pages(b).await?);
+    b.viewport(Viewport::Narrow).await?;
+    for (name, path) in pages {
+        if !b.route_exists("GET", &path, None).await? {
+            continue;
+        }
+        b.open(&path).await?;
+        let v = b
+            .js("const w = document.documentElement.clientWidth;\
+                 const over = Array.from(document.querySelectorAll('body *'))\
+                   .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('pre, table, .suggest'))\
+                   .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''));\
+                 return { scroll: document.documentElement.scrollWidth, width: w, over: over };")
+            .await?;
+        if v["scroll"].as_u64() > v["width"].as_u64() {
+            wide.push(format!(
+                "{name}: {} px wide content in {} px ({})",
+                v["scroll"], v["width"], v["over"]
+            ));
+        }
+    }
+    b.viewport(Viewport::Desktop).await?;
+    if !wide.is_empty() {
+        bail!(
+            "pages scroll sideways on a 360 px phone:\n  {}",
+            wide.join("\n  ")
+        );
+    }
     Ok(())
 }
