@@ -179,3 +179,18 @@ async fn wait_until(cond: impl Fn() -> bool) {
     }
     panic!("content change did not show within 2 seconds");
 }
+
+#[tokio::test]
+async fn article_page_offers_feedback_and_counts_the_view() {
+    let app = TestApp::fixture("valid");
+    let html = app.get("/kb/offload").await.text();
+    assert!(
+        html.contains("<form method=\"post\" action=\"/kb/offload\" class=\"feedback-form\">"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"helpful\" value=\"yes\""));
+    app.get("/kb/offload").await;
+    app.get("/kb/42").await; // a redirect is not a view
+    app.state.store.flush().await.expect("flush");
+    assert_eq!(app.state.store.article_views("offload").await.expect("views"), 2);
+}

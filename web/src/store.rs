@@ -298,6 +298,19 @@ impl Store {
         .await
     }
 
+    /// Total recorded views of an article (after the writer has flushed them).
+    pub async fn article_views(&self, slug: &str) -> anyhow::Result<u64> {
+        let slug = slug.to_owned();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT coalesce(sum(count), 0) FROM article_views WHERE slug = ?1",
+                [slug],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
     /// Analytics events dropped because the queue was full or already shut down.
     pub fn dropped_events(&self) -> u64 {
         self.inner.events.dropped()

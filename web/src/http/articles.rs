@@ -61,6 +61,7 @@ pub async fn show_article(State(state): State<AppState>, Path(slug): Path<String
         Ok(article) => article.clone(),
         Err(redirect) => return Ok(redirect),
     };
+    state.store.record_view(&article.slug);
     let today = chrono::Utc::now().date_naive();
     let stale_since = article
         .reviewed

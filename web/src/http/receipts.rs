@@ -2,7 +2,6 @@
 //! the fix version is unchanged, and takes "Did this script fix it?" reports; `/verify` (in
 //! [`verify`]) recognises an unmodified fixkb script.
 
-pub mod multipart;
 pub mod verify;
 
 use askama::Template;

@@ -9,9 +9,8 @@
 use std::sync::LazyLock;
 
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use regex::Regex;
 
@@ -22,7 +21,6 @@ use crate::util::sha256_hex;
 use super::super::feedback::{check_same_origin, error_response, parse_form};
 use super::super::views::{HtmlTemplate, Layout};
 use super::super::{AppError, AppResult};
-use super::multipart;
 
 /// The largest script accepted, in bytes.
 pub const MAX_SCRIPT_BYTES: usize = 512 * 1024;
@@ -73,43 +71,49 @@ fn page(state: &AppState, verdict: Option<Verdict>, sha256: Option<String>) -> V
 
 /// `POST /verify`: a pasted script (`script`) or an uploaded file (`file`), as a urlencoded or
 /// multipart form.
-pub async fn verify_script(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> AppResult<Response> {
-    if let Err(refused) = check_same_origin(&state, &headers) {
+pub async fn verify_script(State(state): State<AppState>, request: Request) -> AppResult<Response> {
+    if let Err(refused) = check_same_origin(&state, request.headers()) {
         return Ok(refused);
     }
-    let content_type = headers
+    // A pasted script is percent-encoded (up to three bytes per byte); anything bigger than
+    // that cannot hold a script we accept.
+    let limit = 3 * MAX_SCRIPT_BYTES + 64 * 1024;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Ok(too_large());
+    }
+    let is_multipart = request
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let script: Vec<u8> = match multipart::boundary(content_type) {
-        Some(boundary) => {
-            let parts = multipart::parse(&boundary, &body).ok_or_else(|| {
-                AppError::BadRequest("The upload could not be read. Please send it again.".into())
-            })?;
-            let field = |name: &str| parts.iter().find(|p| p.name == name && !p.data.is_empty());
-            field("file")
-                .or_else(|| field("script"))
-                .map(|p| p.data.to_vec())
-                .unwrap_or_default()
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    let script: Vec<u8> = if is_multipart {
+        uploaded_script(
+            Multipart::from_request(request, &state)
+                .await
+                .map_err(unreadable)?,
+        )
+        .await?
+    } else {
+        #[derive(serde::Deserialize)]
+        struct Form {
+            #[serde(default)]
+            script: String,
         }
-        None => {
-            #[derive(serde::Deserialize)]
-            struct Form {
-                #[serde(default)]
-                script: String,
-            }
-            parse_form::<Form>(&body)?.script.into_bytes()
-        }
+        let body = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(unreadable)?;
+        parse_form::<Form>(&body)?.script.into_bytes()
     };
     if script.len() > MAX_SCRIPT_BYTES {
-        return Ok(error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("Scripts up to {} KiB can be checked.", MAX_SCRIPT_BYTES / 1024),
-        ));
+        return Ok(too_large());
     }
     if script.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::BadRequest(
@@ -118,6 +122,34 @@ pub async fn verify_script(
     }
     let (verdict, sha256) = verdict(&state, script).await?;
     Ok(HtmlTemplate(page(&state, Some(verdict), Some(sha256))).into_response())
+}
+
+fn too_large() -> Response {
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("Scripts up to {} KiB can be checked.", MAX_SCRIPT_BYTES / 1024),
+    )
+}
+
+/// The `file` part of a multipart form, else its `script` part (the first non-empty one).
+async fn uploaded_script(mut form: Multipart) -> AppResult<Vec<u8>> {
+    let (mut file, mut pasted) = (Vec::new(), Vec::new());
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let data = field.bytes().await.map_err(unreadable)?;
+        match name.as_str() {
+            "file" if file.is_empty() => file = data.to_vec(),
+            "script" if pasted.is_empty() => pasted = data.to_vec(),
+            _ => {}
+        }
+    }
+    Ok(if file.is_empty() { pasted } else { file })
+}
+
+/// A body that could not be read (malformed multipart, over the size limit, cut off).
+fn unreadable(e: impl std::fmt::Display) -> AppError {
+    tracing::debug!("unreadable /verify body: {e}");
+    AppError::BadRequest("The upload could not be read. Please send it again.".into())
 }
 
 async fn verdict(state: &AppState, script: Vec<u8>) -> anyhow::Result<(Verdict, String)> {
