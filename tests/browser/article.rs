@@ -93,20 +93,26 @@ pub async fn copy_as_markdown_link(b: &Browser) -> Outcome {
     Ok(())
 }
 
-/// The print stylesheet drops navigation and buttons and spells out external link targets.
+/// The print stylesheet drops navigation and buttons, spells out link targets, and prints
+/// dark-on-white even when the screen follows a dark system theme.
 pub async fn print_hides_navigation_and_shows_link_urls(b: &Browser) -> Outcome {
     b.open(ARTICLE).await?;
-    b.emulate(Scheme::Light, "print").await?;
+    b.emulate(Scheme::Dark, "print").await?;
     let result = b
         .js("const d = s => { const e = document.querySelector(s); return e ? getComputedStyle(e).display : 'absent'; };\
-             const ext = document.querySelector('.article-body a[href^=\"http\"]');\
+             const link = document.querySelector('.article-body a[href]:not([href^=\"#\"]):not(.heading-link)');\
+             const pre = document.querySelector('pre.code');\
              return { header: d('.site-header'), footer: d('.site-footer'), toc: d('.toc'),\
-                      copy: d('.copy-button'), bg: getComputedStyle(document.body).backgroundColor,\
-                      after: ext ? getComputedStyle(ext, '::after').content : 'none' };")
+                      copy: d('.copy-button'), actions: d('.article-actions'),\
+                      bg: getComputedStyle(document.body).backgroundColor,\
+                      fg: getComputedStyle(document.body).color,\
+                      code: pre ? getComputedStyle(pre).backgroundColor : 'none',\
+                      href: link ? link.getAttribute('href') : '',\
+                      after: link ? getComputedStyle(link, '::after').content : 'none' };")
         .await;
     b.emulate(Scheme::Light, "").await?;
     let r = result?;
-    for part in ["header", "footer", "toc", "copy"] {
+    for part in ["header", "footer", "toc", "copy", "actions"] {
         ensure!(
             r[part] == "none" || r[part] == "absent",
             "{part} is displayed in print ({})",
@@ -114,13 +120,18 @@ pub async fn print_hides_navigation_and_shows_link_urls(b: &Browser) -> Outcome 
         );
     }
     ensure!(r["bg"] == "rgb(255, 255, 255)", "print background is {}", r["bg"]);
-    if r["after"] != "none" {
-        ensure!(
-            r["after"].as_str().unwrap_or_default().contains("http"),
-            "external links do not show their URL in print: {}",
-            r["after"]
-        );
-    }
+    ensure!(r["fg"] == "rgb(0, 0, 0)", "print text colour is {}", r["fg"]);
+    ensure!(
+        r["code"] != "rgb(26, 32, 43)",
+        "code blocks print with the dark theme's background"
+    );
+    let href = r["href"].as_str().unwrap_or_default();
+    ensure!(!href.is_empty(), "the article has no link to check");
+    ensure!(
+        r["after"].as_str().unwrap_or_default().contains(href),
+        "links do not show their target in print: {} for {href}",
+        r["after"]
+    );
     Ok(())
 }
 
