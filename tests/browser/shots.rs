@@ -29,6 +29,21 @@ pub async fn screenshots(b: &Browser) -> Outcome {
             }
         }
     }
+    // The feedback box at the end of an article (an element shot: it is below the fold).
+    b.viewport(Viewport::Desktop).await?;
+    for scheme in [Scheme::Light, Scheme::Dark] {
+        b.emulate(scheme, "").await?;
+        b.open("/kb/tcp-checksum-offload-vs-task-offload").await?;
+        if let Ok(section) = b.css("section.feedback").await {
+            let png = section.screenshot().await?;
+            std::fs::write(
+                b.screenshots
+                    .join(format!("feedback-desktop-{}.png", scheme.name())),
+                png,
+            )?;
+            taken += 1;
+        }
+    }
     // Search as you type, open under the home page's box.
     if b.route_exists("GET", "/api/suggest?q=xen", None).await? {
         for scheme in [Scheme::Light, Scheme::Dark] {
