@@ -29,6 +29,14 @@ pub async fn screenshots(b: &Browser) -> Outcome {
             }
         }
     }
+    // The other pages, desktop light only.
+    b.viewport(Viewport::Desktop).await?;
+    b.emulate(Scheme::Light, "").await?;
+    for (name, path) in more_pages(b).await? {
+        b.open(&path).await?;
+        b.screenshot(&format!("{name}-desktop-light")).await?;
+        taken += 1;
+    }
     // The feedback box at the end of an article (an element shot: it is below the fold).
     b.viewport(Viewport::Desktop).await?;
     for scheme in [Scheme::Light, Scheme::Dark] {
