@@ -374,6 +374,20 @@
       var status = $("[data-preview-status]", preview);
       if (status) status.textContent = message || "";
     }
+    // The revert button, when the page had none yet: the fix's metadata says whether it has one.
+    var fixMeta = null;
+    function addRevert(download, url) {
+      var holder = form.closest("[data-fix]");
+      if (!holder) return;
+      fixMeta = fixMeta || fetch("/api/fixes/" + encodeURIComponent(holder.getAttribute("data-fix")))
+        .then(function (r) { return r.ok ? r.json() : {}; }).catch(function () { return {}; });
+      fixMeta.then(function (meta) {
+        if (!meta.revert_filename || $("a[data-download=revert]", preview)) return;
+        var a = el("a", { "class": "button button-secondary", "data-download": "revert", download: "",
+          href: url.replace("/download?", "/revert?") }, "Download revert script (" + meta.revert_filename + ")");
+        download.insertAdjacentElement("afterend", a);
+      });
+    }
     // The page shows a preview only after a first submit; build the same parts when missing.
     function part(sel, build) {
       var found = $(sel, preview);
@@ -425,7 +439,9 @@
       });
       download.href = r.download_url;
       download.textContent = "Download " + r.filename;
-      $$("a[data-download=revert]", preview).forEach(function (a) { a.href = a.pathname + "?" + qs; });
+      var revert = $("a[data-download=revert]", preview);
+      if (revert) revert.href = revert.pathname + "?" + qs;
+      else addRevert(download, r.download_url);
       var link = part("a[data-prefilled-link]", function () {
         var para = el("p", {}, "Prefilled link for a forum answer or a ticket: ");
         para.appendChild(el("a", { "data-prefilled-link": "", "data-copy": "prefilled link" }));

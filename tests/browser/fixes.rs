@@ -147,11 +147,38 @@ pub async fn bad_value_then_good_value_preview_and_download(b: &Browser) -> Outc
         "downloaded sha256 {sha} != API {}",
         api["sha256"]
     );
-    if api["content"].as_str().map(str::as_bytes) != Some(&bytes[..])
-        && !bytes.starts_with(&[0xef, 0xbb, 0xbf])
-    {
-        bail!("downloaded bytes differ from the API's content");
+    // The file is the API's text in the target's encoding (PowerShell: UTF-8 BOM, CRLF).
+    let text = String::from_utf8(
+        bytes
+            .strip_prefix(&[0xef, 0xbb, 0xbf][..])
+            .unwrap_or(&bytes)
+            .to_vec(),
+    )?;
+    if api["content"].as_str() != Some(text.replace("\r\n", "\n").as_str()) {
+        bail!("the downloaded script's text differs from the API's content");
     }
+
+    // The revert button appears too, and serves what the API renders as the revert script.
+    let revert = b.wait_css("a[data-download=revert]").await?;
+    let href = revert.prop("href").await?.context("revert link without href")?;
+    let path = href.strip_prefix(&b.base).unwrap_or(&href).to_owned();
+    let (status, revert_bytes) = http(b.port, "GET", &path, None).await?;
+    ensure!(status == 200, "{path} answered {status}");
+    let (status, body) = http(
+        b.port,
+        "POST",
+        &format!("/api/fixes/{FIX}/render"),
+        Some(&json!({ "params": params, "revert": true })),
+    )
+    .await?;
+    ensure!(status == 200, "the API refused the revert render");
+    let api_revert: Value = serde_json::from_slice(&body)?;
+    let sha = format!("{:x}", Sha256::digest(&revert_bytes));
+    ensure!(
+        Some(sha.as_str()) == api_revert["sha256"].as_str(),
+        "revert download sha256 {sha} != API {}",
+        api_revert["sha256"]
+    );
     Ok(())
 }
 

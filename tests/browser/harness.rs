@@ -417,10 +417,19 @@ impl Browser {
     /// Waits until `element` shows exactly `text` (copy buttons change their label after the
     /// clipboard write resolves).
     pub async fn wait_text(&self, element: &fantoccini::elements::Element, text: &str) -> Result<()> {
-        self.eventually(&format!("the text {text:?}"), || async {
-            Ok((element.text().await? == text).then_some(()))
-        })
-        .await
+        let found = self
+            .eventually(&format!("the text {text:?}"), || async {
+                Ok((element.text().await? == text).then_some(()))
+            })
+            .await;
+        if found.is_err() {
+            let now = element.text().await.unwrap_or_default();
+            let live = self
+                .js("const l = document.getElementById('fk-live'); return l ? l.textContent : ''")
+                .await?;
+            return found.with_context(|| format!("the element says {now:?}; the live region says {live}"));
+        }
+        Ok(())
     }
 
     /// Presses one key (or character) on whatever has focus, as a real key event.
@@ -453,6 +462,9 @@ impl Browser {
             }),
         )
         .await?;
+        // The async clipboard API needs a focused document; a download just before can take focus.
+        self.cdp("Page.bringToFront", json!({})).await?;
+        self.js("window.focus(); return true;").await?;
         Ok(())
     }
 
