@@ -70,7 +70,8 @@ impl Drop for Process {
 fn locate_browser() -> Result<(PathBuf, PathBuf)> {
     let find = |env: &str, names: &[&str]| -> Option<PathBuf> {
         if let Some(p) = std::env::var_os(env) {
-            return Some(PathBuf::from(p));
+            let p = PathBuf::from(p);
+            return p.is_file().then_some(p);
         }
         let path = std::env::var_os("PATH").unwrap_or_default();
         names.iter().find_map(|name| {
