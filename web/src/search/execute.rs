@@ -48,8 +48,12 @@ impl SearchIndex {
         response: &mut SearchResponse,
     ) -> tantivy::Result<()> {
         let parsed = query::parse(&req.q);
-        let products = canonical(req.products.iter().chain(&parsed.products), &library.products());
-        let tags = canonical(req.tags.iter().chain(&parsed.tags), &library.tags());
+        let products = canonical(req.products.iter().chain(&parsed.products), || {
+            self.facets(library).0.clone()
+        });
+        let tags = canonical(req.tags.iter().chain(&parsed.tags), || {
+            self.facets(library).1.clone()
+        });
         let searcher = self.reader.searcher();
         let synonyms = self.synonyms.get(&library.synonyms);
         let built = Builder::new(&self.fields, &searcher, weights, &synonyms)
@@ -106,6 +110,21 @@ impl SearchIndex {
             });
         }
         Ok(())
+    }
+
+    /// The library's products and tags with counts, computed once per content revision
+    /// (counting walks every article).
+    fn facets(&self, library: &Library) -> std::sync::Arc<(Vec<Facet>, Vec<Facet>)> {
+        let key = (library.revision.clone(), library.articles.len());
+        let mut slot = self.facet_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((k, facets)) = slot.as_ref()
+            && *k == key
+        {
+            return facets.clone();
+        }
+        let facets = std::sync::Arc::new((library.products(), library.tags()));
+        *slot = Some((key, facets.clone()));
+        facets
     }
 
     /// The slug of an indexed document.
@@ -165,7 +184,16 @@ fn coordinate(
 }
 
 /// Filter values as the library spells them (`hyper-v` → `Hyper-V`); unknown ones kept as typed.
-fn canonical<'a>(values: impl Iterator<Item = &'a String>, known: &[Facet]) -> Vec<String> {
+fn canonical<'a>(
+    values: impl Iterator<Item = &'a String>,
+    known: impl FnOnce() -> Vec<Facet>,
+) -> Vec<String> {
+    let mut values = values.peekable();
+    if values.peek().is_none() {
+        // Counting the library's facets walks every article: only when filtering.
+        return Vec::new();
+    }
+    let known = known();
     let squash = |s: &str| {
         s.chars()
             .filter(|c| c.is_alphanumeric())

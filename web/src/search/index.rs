@@ -35,8 +35,16 @@ pub struct SearchIndex {
     /// slug → source hash of what is indexed; the lock also serialises writers.
     indexed: Mutex<HashMap<String, String>>,
     pub(super) synonyms: super::query::SynonymCache,
+    /// Library facets for resolving filters, per content revision.
+    pub(super) facet_cache: Mutex<Option<FacetCacheEntry>>,
     dir: Option<PathBuf>,
 }
+
+/// (content revision, article count) → (products, tags).
+pub(super) type FacetCacheEntry = (
+    (String, usize),
+    Arc<(Vec<crate::content::Facet>, Vec<crate::content::Facet>)>,
+);
 
 /// What an update did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -161,6 +169,7 @@ impl SearchIndex {
             fields,
             indexed: Mutex::new(HashMap::new()),
             synonyms: Default::default(),
+            facet_cache: Mutex::new(None),
             dir,
         };
         *this.lock_indexed() = this.read_indexed()?;
@@ -311,15 +320,22 @@ impl SearchIndex {
         let mut out = HashMap::new();
         for segment in searcher.segment_readers() {
             let fast = segment.fast_fields();
-            let (Some(slugs), Some(hashes)) = (fast.str(schema::names::SLUG)?, fast.str(schema::names::HASH)?)
+            let (Some(slugs), Some(hashes)) =
+                (fast.str(schema::names::SLUG)?, fast.str(schema::names::HASH)?)
             else {
                 continue;
             };
             let slug_terms = all_terms!(slugs.dictionary());
             let hash_terms = all_terms!(hashes.dictionary());
             for doc in segment.doc_ids_alive() {
-                let slug = slugs.term_ords(doc).next().and_then(|o| slug_terms.get(usize::try_from(o).ok()?));
-                let hash = hashes.term_ords(doc).next().and_then(|o| hash_terms.get(usize::try_from(o).ok()?));
+                let slug = slugs
+                    .term_ords(doc)
+                    .next()
+                    .and_then(|o| slug_terms.get(usize::try_from(o).ok()?));
+                let hash = hashes
+                    .term_ords(doc)
+                    .next()
+                    .and_then(|o| hash_terms.get(usize::try_from(o).ok()?));
                 if let (Some(slug), Some(hash)) = (slug, hash) {
                     out.insert(slug.clone(), hash.clone());
                 }

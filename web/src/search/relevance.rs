@@ -258,9 +258,18 @@ fn time_reopen() {
         let opened = t.elapsed();
         let stats = index.update(&library).unwrap();
         let updated = t.elapsed();
-        let r = index.search(&library, &SearchRequest::new("print spooler crashes after a network driver update"));
+        let r = index.search(
+            &library,
+            &SearchRequest::new("print spooler crashes after a network driver update"),
+        );
         let searched = t.elapsed();
-        let r2 = index.search(&library, &SearchRequest::new("print spooler crashes after a network driver update"));
-        println!("open {opened:?} update {updated:?} ({stats}) first search {searched:?} took {} second {}", r.took_ms, r2.took_ms);
+        let r2 = index.search(
+            &library,
+            &SearchRequest::new("print spooler crashes after a network driver update"),
+        );
+        println!(
+            "open {opened:?} update {updated:?} ({stats}) first search {searched:?} took {} second {}",
+            r.took_ms, r2.took_ms
+        );
     }
 }

@@ -100,10 +100,17 @@ impl Highlight {
     /// end differently from the word: `happi`/`happy`, `lose`/`losing`), or a whole identifier.
     fn needles(&self) -> Vec<String> {
         let stems = self.prose.iter().map(|t| {
-            let keep = if t.chars().count() >= 4 { t.chars().count() - 1 } else { t.chars().count() };
+            let keep = if t.chars().count() >= 4 {
+                t.chars().count() - 1
+            } else {
+                t.chars().count()
+            };
             t.chars().take(keep.min(6)).collect::<String>()
         });
-        let mut needles: Vec<String> = stems.chain(self.code.iter().cloned()).filter(|n| !n.is_empty()).collect();
+        let mut needles: Vec<String> = stems
+            .chain(self.code.iter().cloned())
+            .filter(|n| !n.is_empty())
+            .collect();
         needles.sort();
         needles.dedup();
         needles
