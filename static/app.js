@@ -470,12 +470,30 @@
     });
   }
 
+  // The table of contents marks the section being read (aria-current), as you scroll.
+  function enhanceToc() {
+    var links = $$(".toc a[href^='#']");
+    if (!links.length || !window.IntersectionObserver) return;
+    var byId = {};
+    links.forEach(function (a) { byId[decodeURIComponent(a.getAttribute("href").slice(1))] = a; });
+    var headings = Object.keys(byId).map(function (id) { return document.getElementById(id); }).filter(Boolean);
+    var observer = new IntersectionObserver(function () {
+      // The current section is the last heading above the middle of the screen.
+      var current = null;
+      headings.forEach(function (h) { if (h.getBoundingClientRect().top < window.innerHeight * 0.4) current = h; });
+      links.forEach(function (a) { a.removeAttribute("aria-current"); });
+      if (current && byId[current.id]) byId[current.id].setAttribute("aria-current", "true");
+    }, { rootMargin: "0px 0px -60% 0px" });
+    headings.forEach(function (h) { observer.observe(h); });
+  }
+
   function init() {
     document.body.appendChild(live);
     $$("input[data-suggest]").forEach(enhanceSuggest);
     enhanceCodeBlocks(document);
     enhanceHeadingLinks();
     enhanceArticle();
+    enhanceToc();
     enhanceCopyTargets(document);
     $$("form[data-fix-form]").forEach(enhanceFixForm);
     markScrollable(document);
