@@ -63,6 +63,7 @@ fn all() -> Vec<(&'static str, Run)> {
         search::search_as_you_type_then_open_a_result,
         search::suggestions_follow_arrow_keys_and_escape,
         search::results_page_lists_hits,
+        search::works_without_javascript,
         article::copy_a_section_link,
         article::copy_a_code_block,
         article::copy_as_markdown_link,

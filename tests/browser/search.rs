@@ -192,3 +192,47 @@ pub async fn results_page_lists_hits(b: &Browser) -> Outcome {
     );
     Ok(())
 }
+
+/// With JavaScript off, the same tasks still work through plain forms and links: search
+/// from the home page, open a result, get a fix preview with a download link.
+pub async fn works_without_javascript(b: &Browser) -> Outcome {
+    b.cdp(
+        "Emulation.setScriptExecutionDisabled",
+        serde_json::json!({"value": true}),
+    )
+    .await?;
+    let result = without_javascript(b).await;
+    b.cdp(
+        "Emulation.setScriptExecutionDisabled",
+        serde_json::json!({"value": false}),
+    )
+    .await?;
+    result
+}
+
+async fn without_javascript(b: &Browser) -> Outcome {
+    b.open("/").await?;
+    let input = b.css("#home-q").await?;
+    input.send_keys("offload").await?;
+    input.send_keys(&Key::Enter).await?;
+    b.eventually("the results page", || async {
+        Ok(b.path().await?.starts_with("/search?q=offload").then_some(()))
+    })
+    .await?;
+    let enhanced = b.js("return !!document.querySelector('[role=combobox]')").await?;
+    ensure!(enhanced == false, "the script ran although JavaScript is off");
+    b.css("main a[href^='/kb/tcp-checksum-offload-vs-task-offload']")
+        .await?
+        .click()
+        .await?;
+    b.wait_css("article.article h1").await?;
+    b.open("/fixes/random-wait").await?;
+    b.css("form.fix-form button[type=submit]").await?.click().await?;
+    b.wait_css("[data-fix-preview] pre").await?;
+    b.css("a[data-download=fix]").await?;
+    ensure!(
+        b.path().await?.contains("max_seconds="),
+        "the form did not submit its values"
+    );
+    Ok(())
+}
