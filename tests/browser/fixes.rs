@@ -86,6 +86,39 @@ pub async fn bad_value_then_good_value_preview_and_download(b: &Browser) -> Outc
             .is_none(),
         "error still shown for a good value"
     );
+
+    // A cross-field rule only the server knows (shortest <= longest): its 422 lands inline too.
+    let min = b.css("[name=min_seconds]").await?;
+    min.clear().await?;
+    min.send_keys("600").await?;
+    let message = b
+        .eventually("the server's rule message under min_seconds", || async {
+            let text = b
+                .js("const e = document.getElementById(document.querySelector('[name=min_seconds]').dataset.error);\
+                     return e && !e.hidden ? e.textContent : '';")
+                .await?;
+            let text = text.as_str().unwrap_or_default().to_owned();
+            Ok((!text.is_empty()).then_some(text))
+        })
+        .await?;
+    ensure!(message.contains("shortest wait"), "rule message is {message:?}");
+    let state = b
+        .js("return document.querySelector('[data-fix-preview]').dataset.state")
+        .await?;
+    ensure!(
+        state == "stale",
+        "the preview should be marked out of date, is {state}"
+    );
+    let min = b.css("[name=min_seconds]").await?;
+    min.clear().await?;
+    min.send_keys("5").await?;
+    b.eventually("the preview to be fresh again", || async {
+        let state = b
+            .js("return document.querySelector('[data-fix-preview]').dataset.state")
+            .await?;
+        Ok((state == "fresh").then_some(()))
+    })
+    .await?;
     let preview = b
         .js("return document.querySelector('[data-fix-preview] pre').textContent")
         .await?;
