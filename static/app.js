@@ -346,7 +346,7 @@
       var p = params();
       if (controller) controller.abort();
       controller = new AbortController();
-      setState("busy", "Updating preview\u2026");
+      setState("busy"); // keep the status text: announcing every keystroke would be noise
       fetch(renderUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
@@ -372,7 +372,7 @@
       if (!preview) return;
       preview.setAttribute("data-state", state);
       var status = $("[data-preview-status]", preview);
-      if (status) status.textContent = message || "";
+      if (status && message !== undefined && status.textContent !== message) status.textContent = message;
     }
     // The revert button, when the page had none yet: the fix's metadata says whether it has one.
     var fixMeta = null;
@@ -490,6 +490,8 @@
   function init() {
     document.body.appendChild(live);
     $$("input[data-suggest]").forEach(enhanceSuggest);
+    var box = $("#home-q") || $("#q");
+    if (box) { box.setAttribute("aria-keyshortcuts", "/"); box.title = "Search (press / from anywhere on the page)"; }
     enhanceCodeBlocks(document);
     enhanceHeadingLinks();
     enhanceArticle();
