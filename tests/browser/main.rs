@@ -20,6 +20,9 @@ use std::time::Instant;
 
 use harness::Browser;
 
+/// A scenario that takes longer has hung: it fails instead of holding up CI.
+const SCENARIO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// A scenario's result. `Err(Pending)` means the page it needs is not there yet.
 type Outcome = anyhow::Result<()>;
 type Run = for<'a> fn(&'a Browser) -> Pin<Box<dyn Future<Output = Outcome> + 'a>>;
@@ -100,7 +103,10 @@ async fn main() -> std::process::ExitCode {
     let mut failures = Vec::new();
     for (name, run) in selected {
         let t = Instant::now();
-        match run(&browser).await {
+        let outcome = tokio::time::timeout(SCENARIO_TIMEOUT, run(&browser))
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("no result within {SCENARIO_TIMEOUT:?}")));
+        match outcome {
             Ok(()) => {
                 passed += 1;
                 println!("test {name} ... ok ({:.1} s)", t.elapsed().as_secs_f32());
