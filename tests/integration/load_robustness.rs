@@ -75,6 +75,7 @@ impl Server {
     }
 
     /// How many file descriptors the server process has open.
+    #[cfg(target_os = "linux")]
     fn open_fds(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
             .expect("/proc/PID/fd")
@@ -277,13 +278,15 @@ fn slow_header_clients_do_not_starve_others() {
         slowest = slowest.max(started.elapsed());
     }
     drop(slow.stop());
+    // Starved would mean waiting for the header read timeout (or for ever).
     assert!(
-        slowest < Duration::from_secs(2),
+        slowest < Duration::from_secs(5),
         "with 200 slow clients connected the slowest normal request took {slowest:?}"
     );
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn slow_headers_are_cut_off_so_descriptors_come_back() {
     const FD_LIMIT: u32 = 256;
     let mut server = Server::with_fd_limit(&repo_content(), FD_LIMIT);
