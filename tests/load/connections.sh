@@ -8,7 +8,8 @@
 # (0), CORPUS ("starter" or a generated size, see run.sh), NO_BUILD=1 to reuse the binary.
 # wrk keeps CONNECTIONS keep-alive connections busy with the search mix plus the home and an
 # article page (socket timeout 10 s). Meanwhile a probe — a fresh connection, as a new visitor
-# would open — fetches the article once a second and its time is recorded. Slowloris clients
+# would open — fetches the article once a second and its time is recorded. The report also goes
+# to target/load/results/connections-<UTC time>.md. Slowloris clients
 # send a request line and then one header byte per connection per second, never finishing.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -92,6 +93,8 @@ probe_times=$(printf '%s\n' "${probes[@]}" | awk '{ print $2 * 1000 }' | sort -n
 probe_p50=$(awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] }' <<<"$probe_times")
 probe_max=$(tail -1 <<<"$probe_times")
 
+mkdir -p "$WORK/results"
+exec > >(tee "$WORK/results/connections-$(date -u +%Y%m%dT%H%M%SZ).md")
 echo
 echo "### $CONNECTIONS connections for ${DURATION} s$( ((SLOWLORIS > 0)) && echo " with $SLOWLORIS slowloris clients")"
 echo
