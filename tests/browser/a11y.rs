@@ -134,3 +134,51 @@ pub async fn no_serious_violations_light_and_dark(b: &Browser) -> Outcome {
     }
     Ok(())
 }
+
+/// WCAG 1.4.11, which axe does not check: the border of every text field and select stands
+/// out at 3:1 against what is behind it, in both themes.
+pub async fn form_controls_have_visible_boundaries(b: &Browser) -> Outcome {
+    const SCRIPT: &str = r#"
+      const rgb = c => (c.match(/[\d.]+/g) || []).map(Number);
+      const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+        .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+      const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+      const behind = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+          const c = rgb(getComputedStyle(p).backgroundColor); if (c.length < 4 || c[3] > 0) return c.slice(0, 3); }
+        return [255, 255, 255]; };
+      return Array.from(document.querySelectorAll('input:not([type=hidden]):not([type=file]), select, textarea'))
+        .filter(e => e.offsetParent !== null)
+        .map(e => ({ id: e.id || e.name, r: ratio(rgb(getComputedStyle(e).borderTopColor).slice(0, 3), behind(e)) }))
+        .filter(x => x.r < 3).map(x => x.id + ' ' + x.r.toFixed(2));"#;
+    let mut weak = Vec::new();
+    let mut pages: Vec<(String, String)> = PAGES
+        .iter()
+        .map(|(n, p)| ((*n).to_owned(), (*p).to_owned()))
+        .collect();
+    pages.extend(more_pages(b).await?);
+    for scheme in [Scheme::Light, Scheme::Dark] {
+        b.emulate(scheme, "").await?;
+        for (name, path) in &pages {
+            if !b.route_exists("GET", path, None).await? {
+                continue;
+            }
+            b.open(path).await?;
+            let found = b.js(SCRIPT).await?;
+            for f in found.as_array().into_iter().flatten() {
+                weak.push(format!(
+                    "{name} {}: {}",
+                    scheme.name(),
+                    f.as_str().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    b.emulate(Scheme::Light, "").await?;
+    if !weak.is_empty() {
+        bail!(
+            "form controls whose border is below 3:1:\n  {}",
+            weak.join("\n  ")
+        );
+    }
+    Ok(())
+}
