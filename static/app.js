@@ -247,8 +247,8 @@
         .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
         .then(function (data) {
           if (input.value.trim() !== query || document.activeElement !== input) return;
-          var list = Array.isArray(data) ? data : (data.suggestions || data.hits || []);
-          render(query, list.slice(0, 8));
+          // `/api/suggest` answers a JSON array of {title, url, slug, id}.
+          render(query, (Array.isArray(data) ? data : []).slice(0, 8));
         })
         .catch(function (err) { if (err.name !== "AbortError") close(); });
     }, 120);
