@@ -234,17 +234,16 @@ pub async fn copy_prefilled_link_and_script(b: &Browser) -> Outcome {
         .await
         .context("no copy button after the prefilled link")?;
     button.click().await?;
-    ensure!(
-        button.text().await? == "Copied",
-        "no 'Copied' feedback for the link"
-    );
+    b.wait_text(&button, "Copied").await?;
     let copied = b.clipboard().await?;
     ensure!(copied == href, "copied {copied:?}, link is {href:?}");
 
     let script = b
         .js("return document.querySelector('[data-fix-preview] pre code, [data-fix-preview] pre').textContent")
         .await?;
-    b.css("[data-fix-preview] .copy-button").await?.click().await?;
+    let button = b.css("[data-fix-preview] .code-wrap .copy-button").await?;
+    button.click().await?;
+    b.wait_text(&button, "Copied").await?;
     let copied = b.clipboard().await?;
     ensure!(
         Some(copied.as_str()) == script.as_str().map(|s| s.trim_end_matches('\n')),
