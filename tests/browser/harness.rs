@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// How long a wait polls before it gives up.
-const WAIT: Duration = Duration::from_secs(8);
+const WAIT: Duration = Duration::from_secs(15);
 
 /// Flags that keep headless Chromium quiet, offline and reproducible.
 const CHROMIUM_FLAGS: &[&str] = &[
