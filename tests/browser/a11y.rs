@@ -22,6 +22,8 @@ pub async fn more_pages(b: &Browser) -> Result<Vec<(String, String)>> {
     let mut pages = vec![
         ("listing".to_owned(), "/products/Hyper-V".to_owned()),
         ("not-found".to_owned(), "/kb/no-such-article".to_owned()),
+        // No values in the URL: the preview is built by the script from the defaults.
+        ("fix-defaults".to_owned(), "/fixes/random-wait".to_owned()),
     ];
     if b.route_exists("GET", "/verify", None).await? {
         pages.push(("verify".to_owned(), "/verify".to_owned()));

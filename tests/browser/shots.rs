@@ -34,6 +34,10 @@ pub async fn screenshots(b: &Browser) -> Outcome {
     b.emulate(Scheme::Light, "").await?;
     for (name, path) in more_pages(b).await? {
         b.open(&path).await?;
+        if b.css("form[data-fix-form]").await.is_ok() {
+            // The script fills in the preview from the defaults a moment after load.
+            b.wait_css("[data-fix-preview] pre").await?;
+        }
         b.screenshot(&format!("{name}-desktop-light")).await?;
         taken += 1;
     }
