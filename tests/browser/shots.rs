@@ -70,6 +70,21 @@ pub async fn screenshots(b: &Browser) -> Outcome {
                 .await?;
             taken += 1;
         }
+        // Windows high-contrast mode, with the second suggestion highlighted.
+        b.cdp(
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({"features": [{"name": "forced-colors", "value": "active"}]}),
+        )
+        .await?;
+        b.open("/").await?;
+        let input = b.css("#home-q").await?;
+        input.click().await?;
+        input.send_keys("xen").await?;
+        b.wait_css("#home-q ~ [role=listbox] [role=option]").await?;
+        b.press('\u{e015}').await?; // ↓
+        b.press('\u{e015}').await?;
+        b.screenshot("suggest-desktop-forced-colors").await?;
+        taken += 1;
     }
     b.emulate(Scheme::Light, "").await?;
     b.viewport(Viewport::Desktop).await?;
