@@ -11,6 +11,7 @@ mod a11y;
 mod article;
 mod fixes;
 mod harness;
+mod process;
 mod search;
 mod shots;
 
