@@ -5,6 +5,8 @@
 //! build (throughput), index size, warm restart to the first answered search, RSS, and the
 //! p50/p99 latency of a fixed query mix; then criterion times each query kind and the warm
 //! restart. Corpora are generated once into `target/bench-corpus/<n>`.
+#![expect(clippy::expect_used, reason = "a benchmark that cannot set up should stop")]
+#![expect(missing_docs, reason = "criterion_main! generates an undocumented main")]
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

@@ -575,6 +575,55 @@ pub fn article(i: usize) -> (String, String) {
     (s.path(), md)
 }
 
+/// `(path, markdown)` of a page of a foreign documentation folder (Microsoft Learn style):
+/// `description` for the summary, `ms.date`, keys fixkb does not know, nested folders, no id,
+/// the title only as `# H1` every other page.
+pub fn foreign_article(i: usize) -> (String, String) {
+    let s = spec(i);
+    let mut rng = Rng::new(i as u64, 4);
+    let mut md = String::with_capacity(2048);
+    let title = format!("Troubleshoot {} that {}", s.component, s.problem);
+    let _ = writeln!(md, "---");
+    if i.is_multiple_of(2) {
+        let _ = writeln!(md, "title: \"{title}\"");
+    }
+    let _ = writeln!(
+        md,
+        "description: \"Describes how to fix the {} when it {} {}.\"\nms.date: {:02}/{:02}/20{}\nms.topic: troubleshooting\nauthor: writer{}\nms.reviewer: [a, b]\nms.custom: sap:{}, csstroubleshoot\n---\n",
+        s.component,
+        s.problem,
+        s.trigger,
+        1 + rng.below(12),
+        1 + rng.below(28),
+        18 + rng.below(7),
+        rng.below(50),
+        s.area
+    );
+    let _ = writeln!(md, "# {title}\n\n_Applies to:_ {}\n", s.product);
+    let _ = writeln!(
+        md,
+        "## Symptoms\n\nThe {} {} {}. {}\n",
+        s.component,
+        s.problem,
+        s.trigger,
+        prose(&mut rng, 2)
+    );
+    let _ = writeln!(
+        md,
+        "## Resolution\n\n1. {}\n2. Run `{}`.\n3. {}\n",
+        prose(&mut rng, 1),
+        s.cmdlet,
+        prose(&mut rng, 1)
+    );
+    let _ = writeln!(
+        md,
+        "> [!NOTE]\n> {}\n\nSee [related](../{}/index.md).\n",
+        prose(&mut rng, 1),
+        s.area
+    );
+    (format!("docs/{}/{}-{i}.md", s.area, slugify(s.component)), md)
+}
+
 /// Writes articles `0..n` under `root`.
 pub fn write(root: &Path, n: usize) -> std::io::Result<()> {
     std::fs::create_dir_all(root.join("kb"))?;

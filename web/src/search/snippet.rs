@@ -18,6 +18,9 @@ pub struct Highlight {
 
 /// Longest snippet, in characters, before it is cut around its first match.
 const MAX_CHARS: usize = 240;
+/// A passage with its score and the byte spans to mark.
+type Scored<'a> = (usize, Vec<(usize, usize)>, &'a str);
+
 /// Passages analysed per hit, after the cheap pre-ranking.
 const ANALYSED: usize = 3;
 /// Characters kept before the first match when cutting.
@@ -55,7 +58,7 @@ impl Snippeter {
             .filter(|(n, _, _)| *n > 0)
             .collect();
         candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut best: Option<(usize, Vec<(usize, usize)>, &str)> = None;
+        let mut best: Option<Scored<'_>> = None;
         for (_, _, passage) in candidates.into_iter().take(ANALYSED) {
             let (score, spans) = self.matches(passage, highlight);
             if score > 0 && best.as_ref().is_none_or(|(s, _, _)| score > *s) {

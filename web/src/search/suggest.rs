@@ -73,7 +73,7 @@ impl SearchIndex {
                 last_options.push((Occur::Should, q));
             }
         }
-        if !(schema::is_stop_word(last) && !ends_mid_word) {
+        if !schema::is_stop_word(last) || ends_mid_word {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(last_options))));
         }
         if clauses.is_empty() {

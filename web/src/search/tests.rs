@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::*;
 use crate::content::Library;
+use crate::search::corpus;
 
 pub(super) fn write_files(root: &Path, files: &[(&str, &str)]) {
     for (path, text) in files {
@@ -378,4 +379,32 @@ fn a_schema_version_change_rebuilds() {
     let index = SearchIndex::open_dir(&dir).unwrap();
     assert!(index.is_empty());
     assert_eq!(index.update(&lib).unwrap().added, 4);
+}
+
+#[test]
+#[ignore = "slow: 15,000 files (run with --ignored)"]
+fn a_foreign_docs_folder_of_15000_files_indexes_and_serves() {
+    let content = tempfile::tempdir().unwrap();
+    for i in 0..15_000 {
+        let (path, md) = corpus::foreign_article(i);
+        write_files(content.path(), &[(path.as_str(), md.as_str())]);
+    }
+    let started = std::time::Instant::now();
+    let lib = Library::load(content.path(), None);
+    let loaded = started.elapsed();
+    assert_eq!(lib.articles.len(), 15_000);
+    let data = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let index = SearchIndex::open(&data.path().join("index"), &lib).unwrap();
+    let built = started.elapsed();
+    assert_eq!(index.len(), 15_000);
+    let spec = corpus::spec(1234);
+    let r = index.search(
+        &lib,
+        &SearchRequest::new(format!("{} {}", spec.component, spec.problem)),
+    );
+    assert!(r.total > 0);
+    assert!(r.hits[0].title.contains(spec.component), "{:?}", r.hits[0].title);
+    assert!(!index.suggest(&lib, "troubleshoot pri", 5).is_empty());
+    println!("15,000 foreign files: loaded in {loaded:.1?}, indexed in {built:.1?}");
 }
