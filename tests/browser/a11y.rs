@@ -108,6 +108,9 @@ pub async fn no_serious_violations_light_and_dark(b: &Browser) -> Outcome {
                 for v in serious_violations(b, &axe).await? {
                     problems.push(format!("{name} {} {}: {v}", viewport.name(), scheme.name()));
                 }
+                for v in b.csp_violations().await? {
+                    problems.push(format!("{name}: Content-Security-Policy violation: {v}"));
+                }
                 checked += 1;
             }
         }

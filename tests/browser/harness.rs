@@ -124,6 +124,15 @@ impl Browser {
             _driver: driver,
             _temp: temp,
         };
+        // Every page records Content-Security-Policy violations, for `csp_violations`.
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({"source": "window.__cspViolations = [];\
+                    document.addEventListener('securitypolicyviolation', e =>\
+                      window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline')));"}),
+            )
+            .await?;
         browser
             .cdp(
                 "Browser.setDownloadBehavior",
@@ -159,6 +168,16 @@ impl Browser {
             bail!("CDP {cmd} failed ({status}): {value}");
         }
         Ok(value["value"].clone())
+    }
+
+    /// The Content-Security-Policy violations the current page has reported so far.
+    pub async fn csp_violations(&self) -> Result<Vec<String>> {
+        let v = self.js("return window.__cspViolations || []").await?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect())
     }
 
     /// Opens a site-relative path and waits for the page to load.
