@@ -334,7 +334,13 @@
     function params() {
       var out = {};
       fields.forEach(function (f) {
-        if (f.type === "checkbox") out[f.name] = f.checked ? (f.value && f.value !== "on" ? f.value : "true") : "false";
+        if (f.type === "checkbox" && f.hasAttribute("data-multi")) {
+          // A group of boxes sharing one name: the ticked values, comma-separated.
+          var picked = out[f.name] ? out[f.name].split(",") : [];
+          if (f.checked) picked.push(f.value);
+          out[f.name] = picked.join(",");
+        }
+        else if (f.type === "checkbox") out[f.name] = f.checked ? (f.value && f.value !== "on" ? f.value : "true") : "false";
         else if (f.type === "radio") { if (f.checked) out[f.name] = f.value; }
         else out[f.name] = f.value;
       });
@@ -359,6 +365,7 @@
         var errors = (res.body && res.body.errors) || [];
         errors.forEach(function (err) {
           var f = err.param && form.elements.namedItem(err.param);
+          if (f && f.nodeType !== 1 && f.length) f = f[0]; // a checkbox group
           if (f && f.nodeType === 1) showError(f, err.message);
         });
         var general = errors.filter(function (err) { return !err.param || !form.elements.namedItem(err.param); });

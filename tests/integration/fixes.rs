@@ -28,7 +28,12 @@ async fn the_form_is_built_from_the_parameter_types() {
     let html = page.main();
     assert!(html.contains(r#"name="adapter" type="text""#), "{html}");
     assert!(html.contains(r#"maxlength="256""#));
-    assert!(html.contains("<select id=\"param-offloads\" name=\"offloads\""));
+    assert!(
+        html.contains(r#"<legend>Offloads to turn off <span class="required">(required)</span></legend>"#),
+        "a multi-choice parameter is a group of checkboxes: {html}"
+    );
+    assert!(html.contains(r#"<input type="checkbox" name="offloads" value="checksum" data-multi data-error="param-offloads-error" checked>"#));
+    assert!(html.contains(r#"<input type="checkbox" name="offloads" value="lso" data-multi data-error="param-offloads-error" checked>"#));
     assert!(html.contains("data-render-url=\"/api/fixes/disable-task-offload/render\""));
     assert!(html.contains("Unblock-File"), "how to run a downloaded .ps1");
     assert!(
@@ -321,4 +326,48 @@ async fn fix_page_snapshots() {
     let invalid = app.get("/fixes/greet?adapter=a*&times=9").await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     insta::assert_snapshot!("fix_page_invalid", invalid.main());
+}
+
+#[tokio::test]
+async fn ticked_checkboxes_arrive_as_repeated_names_and_are_kept_in_the_form() {
+    let app = TestApp::real_content();
+    let page = app
+        .get("/fixes/disable-task-offload?adapter=Ethernet%202&offloads=lso")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.main();
+    assert!(
+        html.contains(r#"value="lso" data-multi data-error="param-offloads-error" checked>"#),
+        "{html}"
+    );
+    assert!(!html.contains(r#"value="checksum" data-multi data-error="param-offloads-error" checked>"#));
+    let script = app
+        .get("/fixes/disable-task-offload/download?adapter=Ethernet%202&offloads=&offloads=lso")
+        .await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(
+        script.text().contains("$Offloads = @('lso')"),
+        "only LSO in the script"
+    );
+    let both = app
+        .get("/fixes/disable-task-offload?adapter=Ethernet%202&offloads=lso&offloads=checksum")
+        .await
+        .main();
+    assert!(both.contains(r#"value="checksum" data-multi data-error="param-offloads-error" checked>"#));
+    // The form always sends an empty `offloads=` first, so no box ticked is not "the default".
+    let none = app
+        .get("/fixes/disable-task-offload?adapter=Ethernet%202&offloads=")
+        .await;
+    assert_eq!(
+        none.status.as_u16(),
+        422,
+        "nothing ticked: the required field is named"
+    );
+    assert!(none.main().contains("Offloads to turn off"));
+    let defaults = app.get("/fixes/disable-task-offload?adapter=Ethernet%202").await;
+    assert_eq!(
+        defaults.status,
+        StatusCode::OK,
+        "a prefilled link without the field uses the default"
+    );
 }

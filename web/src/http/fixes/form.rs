@@ -26,6 +26,9 @@ pub enum Input {
     },
     /// `<select>`: (value, label).
     Select(Vec<(String, String)>),
+    /// A group of checkboxes sharing the field name, one per option: (value, label). The
+    /// browser sends one value per ticked box; the server joins them.
+    Checkboxes(Vec<(String, String)>),
 }
 
 /// One form field.
@@ -53,6 +56,16 @@ impl Field {
     /// The `id` of the control.
     pub fn id(&self) -> String {
         format!("param-{}", self.name)
+    }
+
+    /// True for a checkbox group, which is labelled by a `<legend>` instead of a `<label>`.
+    pub fn is_group(&self) -> bool {
+        matches!(self.input, Input::Checkboxes(_))
+    }
+
+    /// Whether `option` is among the current (comma-separated) values.
+    pub fn is_checked(&self, option: &str) -> bool {
+        self.value.split(',').any(|v| v.trim() == option)
     }
 }
 
@@ -121,41 +134,12 @@ fn input(p: &Param) -> Input {
     }
 }
 
-/// A choices parameter as one select of every non-empty combination (readable and sent as a
-/// single comma-separated value, which the server splits); more than four options fall back
-/// to a text field.
+/// A choices parameter as one checkbox per option.
 fn choices(p: &Param) -> Input {
-    let n = p.options.len();
-    if n > 4 {
-        return Input::Text {
-            max_length: p.max_length,
-            pattern: None,
-            inputmode: "text",
-        };
-    }
-    let mut out = Vec::new();
-    for mask in (1u32..(1 << n)).rev() {
-        let picked: Vec<_> = p
-            .options
+    Input::Checkboxes(
+        p.options
             .iter()
-            .enumerate()
-            .filter(|(i, _)| mask & (1 << i) != 0)
-            .map(|(_, o)| o)
-            .collect();
-        let value = picked
-            .iter()
-            .map(|o| o.value.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
-        let label = picked
-            .iter()
-            .map(|o| o.label.as_str())
-            .collect::<Vec<_>>()
-            .join(" + ");
-        out.push((value, label));
-    }
-    if !p.required {
-        out.push((String::new(), "(none)".into()));
-    }
-    Input::Select(out)
+            .map(|o| (o.value.clone(), o.label.clone()))
+            .collect(),
+    )
 }
