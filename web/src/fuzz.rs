@@ -63,3 +63,5 @@ pub fn token_soup(tokens: &'static [&'static str], max: usize) -> impl Strategy<
     ];
     proptest::collection::vec(piece, 0..max).prop_map(|parts| parts.concat())
 }
+
+mod targets;

@@ -155,7 +155,9 @@ pub fn parse(input: &str) -> ParsedQuery {
             i += 1;
         }
         last_is_word = false;
-        if chars[i] == '"' {
+        // A lone `+` at the very end (found by fuzzing): nothing left to read.
+        let Some(&c) = chars.get(i) else { break };
+        if c == '"' {
             let (text, next) = quoted(&chars, i);
             i = next;
             push_nonempty(
@@ -481,9 +483,17 @@ impl<'a> Builder<'a> {
             if (word_tokens.is_empty() && !compound) || !seen_words.insert(format!("{key:?}{chunks:?}")) {
                 continue;
             }
-            // The word itself: its best field counts, the others add a little.
+            // The word itself: its best field counts, the others add a little. A common word
+            // (see below) is looked for in the short fields only: in bodies it says little, and
+            // seeking through its long posting lists is most of a search's time.
+            let common = self.is_common(&word_tokens);
+            let short = [self.fields.title, self.fields.summary, self.fields.symptoms];
             let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
-            for (field, fw) in w.prose(self.fields) {
+            for (field, fw) in w
+                .prose(self.fields)
+                .into_iter()
+                .filter(|(f, _)| !common || short.contains(f))
+            {
                 disjuncts.extend(self.tokens_query(field, &word_tokens, fw));
             }
             for chunk in &chunks {
@@ -517,7 +527,7 @@ impl<'a> Builder<'a> {
             // Like Lucene's common-terms query: in a large index, words most articles contain
             // only add to the score of articles that match a rarer word, so a search never
             // walks every article for "server" or "update".
-            if self.is_common(&word_tokens) {
+            if common {
                 common_words.insert(word_index);
                 optional.push((Occur::Should, Box::new(q)));
             } else {
@@ -826,6 +836,15 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trailing_plus_is_not_an_out_of_bounds_read() {
+        // Regression from the fuzz target `fuzz_search_queries_never_panic_and_stay_within_limits`.
+        for q in ["+", "a +", "offload +", "\"x\" +"] {
+            let p = parse(q);
+            assert!(p.excluded.is_empty(), "{q}");
+        }
+    }
 
     #[test]
     fn parse_picks_out_phrases_exclusions_and_filters() {
