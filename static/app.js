@@ -281,7 +281,8 @@
     fields.forEach(function (f) {
       f.addEventListener("input", function () { if (f.getAttribute("aria-invalid") === "true") check(f); });
       f.addEventListener("change", function () { check(f); });
-      f.addEventListener("blur", function () { if (f.value !== "") check(f); });
+      // Leaving a field shows its problem; it never clears one the server reported.
+      f.addEventListener("blur", function () { if (f.value !== "" && !f.validity.valid) check(f); });
     });
     function errorBox(f) {
       var id = f.getAttribute("data-error") || (f.id + "-error");
@@ -346,6 +347,11 @@
       });
       return out;
     }
+    // The first visible control for a parameter (a checkbox group answers with its first box).
+    function fieldNamed(name) {
+      for (var i = 0; i < fields.length; i++) if (fields[i].name === name) return fields[i];
+      return null;
+    }
     var refresh = debounce(function () {
       var allValid = fields.every(function (f) { return f.validity.valid; });
       if (!allValid) { setState("stale", "Fix the highlighted fields to update the preview."); return; }
@@ -364,11 +370,10 @@
         if (res.status === 200) { showPreview(res.body); return; }
         var errors = (res.body && res.body.errors) || [];
         errors.forEach(function (err) {
-          var f = err.param && form.elements.namedItem(err.param);
-          if (f && f.nodeType !== 1 && f.length) f = f[0]; // a checkbox group
-          if (f && f.nodeType === 1) showError(f, err.message);
+          var f = err.param && fieldNamed(err.param);
+          if (f) showError(f, err.message);
         });
-        var general = errors.filter(function (err) { return !err.param || !form.elements.namedItem(err.param); });
+        var general = errors.filter(function (err) { return !err.param || !fieldNamed(err.param); });
         setState("stale", general.length ? general.map(function (g) { return g.message; }).join(" ")
           : (errors.length ? "Fix the highlighted fields to update the preview." : "The preview could not be updated."));
       }).catch(function (err) {

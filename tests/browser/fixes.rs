@@ -251,3 +251,47 @@ pub async fn copy_prefilled_link_and_script(b: &Browser) -> Outcome {
     );
     Ok(())
 }
+
+/// A choices parameter shown as a group of checkboxes: unticking one updates the preview;
+/// unticking all shows the server's "required" error under the group.
+pub async fn checkbox_group_updates_the_preview(b: &Browser) -> Outcome {
+    b.open("/fixes/disable-task-offload?adapter=Ethernet+2").await?;
+    if b.css("input[data-multi]").await.is_err() {
+        return Err(crate::Pending("choices are not checkbox groups yet".to_owned()).into());
+    }
+    b.css("input[data-multi][value=lso]").await?.click().await?;
+    b.eventually("the preview without lso", || async {
+        let state = b
+            .js("return document.querySelector('[data-fix-preview]').dataset.state")
+            .await?;
+        let text = b
+            .js("return document.querySelector('[data-fix-preview] pre').textContent")
+            .await?;
+        let text = text.as_str().unwrap_or_default();
+        Ok((state == "fresh" && text.contains("@('checksum')")).then_some(()))
+    })
+    .await?;
+    ensure!(
+        b.path().await?.contains("offloads=checksum"),
+        "the address bar does not follow the ticked boxes"
+    );
+    b.css("input[data-multi][value=checksum]").await?.click().await?;
+    let message = b
+        .eventually("an error under the empty group", || async {
+            let text = b
+                .js("const f = document.querySelector('input[data-multi]');\
+                     const e = document.getElementById(f.dataset.error); return e && !e.hidden ? e.textContent : '';")
+                .await?;
+            let text = text.as_str().unwrap_or_default().to_owned();
+            Ok((!text.is_empty()).then_some(text))
+        })
+        .await?;
+    let state = b
+        .js("return document.querySelector('[data-fix-preview]').dataset.state")
+        .await?;
+    ensure!(
+        state == "stale",
+        "preview not marked out of date after {message:?}"
+    );
+    Ok(())
+}

@@ -75,6 +75,7 @@ fn all() -> Vec<(&'static str, Run)> {
         article::submit_feedback,
         fixes::bad_value_then_good_value_preview_and_download,
         fixes::copy_prefilled_link_and_script,
+        fixes::checkbox_group_updates_the_preview,
         a11y::no_serious_violations_light_and_dark,
         a11y::form_controls_have_visible_boundaries,
         shots::fits_a_360px_phone,
