@@ -88,7 +88,7 @@ fn fuzz_search_queries_never_panic_and_stay_within_limits() {
         };
         let response = index.search(&LIBRARY, &request);
         prop_assert!(response.hits.len() <= request.limit());
-        prop_assert!(response.total as usize >= response.hits.len());
+        prop_assert!(response.total >= response.hits.len());
         for hit in &response.hits {
             let outside_marks = hit.snippet_html.replace("<mark>", "").replace("</mark>", "");
             prop_assert!(
