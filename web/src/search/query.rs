@@ -136,7 +136,8 @@ impl ParsedQuery {
 /// Takes a query string apart. Any input is accepted.
 pub fn parse(input: &str) -> ParsedQuery {
     let mut out = ParsedQuery::default();
-    let chars: Vec<char> = input.chars().collect();
+    // Nobody types more; a pasted novel must not cost more than a long query.
+    let chars: Vec<char> = input.chars().take(MAX_QUERY_CHARS).collect();
     let mut i = 0;
     let mut last_is_word = false;
     while i < chars.len() {
@@ -207,9 +208,21 @@ pub fn parse(input: &str) -> ParsedQuery {
             last_is_word = true;
         }
     }
-    out.last_word_complete = !last_is_word;
+    out.last_word_complete = !last_is_word && out.words.len() <= MAX_WORDS;
+    out.words.truncate(MAX_WORDS);
+    out.phrases.truncate(MAX_CLAUSES);
+    out.excluded.truncate(MAX_CLAUSES);
+    out.products.truncate(MAX_CLAUSES);
+    out.tags.truncate(MAX_CLAUSES);
     out
 }
+
+/// Characters of a query read; the rest is ignored.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+/// Free words searched.
+pub const MAX_WORDS: usize = 32;
+/// Phrases, exclusions and filters of each kind.
+pub const MAX_CLAUSES: usize = 8;
 
 /// `Verb-Noun`, as PowerShell cmdlets are named.
 fn looks_like_cmdlet(word: &str) -> bool {
@@ -855,6 +868,16 @@ mod tests {
         assert_eq!(p.products, ["Windows Server 2008 R2"]);
         assert_eq!(p.tags, ["networking"]);
         assert!(!p.last_word_complete);
+    }
+
+    #[test]
+    fn huge_queries_are_cut_to_size() {
+        let p = parse(&"word ".repeat(10_000));
+        assert_eq!(p.words.len(), MAX_WORDS);
+        let p = parse(&"-x \"y\" tag:z ".repeat(100));
+        assert!(
+            p.excluded.len() <= MAX_CLAUSES && p.phrases.len() <= MAX_CLAUSES && p.tags.len() <= MAX_CLAUSES
+        );
     }
 
     #[test]
