@@ -5,7 +5,9 @@
 //! | [`schema`] | field names and analyzers (the only place they live) |
 //! | [`tokenize`] | the code-aware tokenizer for error codes, cmdlets and registry paths |
 //! | [`index`] | the index lifecycle: open, incremental update, rebuild |
-//! | [`query`] | reading what the user typed and building the tantivy query |
+//! | [`query`] | reading what the user typed (lenient parsing) |
+//! | [`build`] | the tantivy query: field weights, synonyms, typos, prefixes |
+//! | [`synonyms`] | synonym groups as token sequences |
 //! | `execute` | running a search: hits, facets, pagination |
 //! | `snippet` | the highlighted best passage of a hit |
 //! | [`suggest`] | as-you-type titles, "did you mean", typo and prefix expansion |
@@ -15,6 +17,7 @@
 //! The index stores no article text: hits are looked up in the [`Library`] snapshot the caller
 //! passes in, which also supplies synonyms.
 
+pub mod build;
 pub mod cli;
 pub mod corpus;
 mod execute;
@@ -23,6 +26,7 @@ pub mod query;
 pub mod schema;
 mod snippet;
 pub mod suggest;
+pub mod synonyms;
 pub mod tokenize;
 
 #[cfg(test)]
@@ -36,8 +40,8 @@ use crate::content::Facet;
 #[cfg(doc)]
 use crate::content::Library;
 
+pub use build::Weights;
 pub use index::{SearchIndex, UpdateStats};
-pub use query::Weights;
 pub use suggest::Suggestion;
 
 /// Results per page when the request does not say.

@@ -10,7 +10,8 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader};
 
 use crate::content::{Facet, Library};
 
-use super::query::{self, Builder, Weights};
+use super::build::{Builder, Weights};
+use super::query;
 use super::schema::names;
 use super::snippet::Snippeter;
 use super::suggest::kb_number;

@@ -34,7 +34,7 @@ pub struct SearchIndex {
     pub(super) fields: Fields,
     /// slug → source hash of what is indexed; the lock also serialises writers.
     indexed: Mutex<HashMap<String, String>>,
-    pub(super) synonyms: super::query::SynonymCache,
+    pub(super) synonyms: super::synonyms::SynonymCache,
     /// Library facets for resolving filters, per content revision.
     pub(super) facet_cache: Mutex<Option<FacetCacheEntry>>,
     dir: Option<PathBuf>,

@@ -1,0 +1,629 @@
+//! Building the tantivy query from a parsed query: each word against every field with its
+//! weight (the best field counts, the others add a little), phrase boosts for adjacent words in
+//! the short fields, synonym expansions, typo and prefix expansions for words the index does
+//! not know, and what the results need besides (terms to highlight, "did you mean", the words'
+//! weights for coordination).
+
+use std::collections::HashSet;
+
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query,
+    QueryClone, TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Searcher, Term};
+
+use super::query::ParsedQuery;
+use super::schema::{self, Fields};
+use super::snippet::Highlight;
+use super::synonyms::SynonymTable;
+use super::{suggest, tokenize};
+
+/// Field weights and expansion factors. The defaults were chosen on the relevance set
+/// (`tests/relevance/queries.toml`; figures in BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    /// Title.
+    pub title: f32,
+    /// Summary.
+    pub summary: f32,
+    /// Symptoms.
+    pub symptoms: f32,
+    /// Headings.
+    pub headings: f32,
+    /// Body text.
+    pub body: f32,
+    /// Products and tags as words.
+    pub meta: f32,
+    /// Code parts.
+    pub code: f32,
+    /// A whole identifier (`0x80070005`, `Disable-NetAdapterLso`).
+    pub exact: f32,
+    /// KB number.
+    pub kb: f32,
+    /// Two adjacent query words found near each other (multiplies the field weight).
+    pub phrase: f32,
+    /// Proximity allowed for that boost.
+    pub slop: u32,
+    /// Most of the query's words in one short field (title, symptoms): rewards the article
+    /// whose symptom reads like the query over one that merely repeats some of its words.
+    pub coverage: f32,
+    /// How much the fields other than a word's best one add (0 = best field only, 1 = sum).
+    pub tie: f32,
+    /// The parts of a compound word (`hyper`, `v` of `Hyper-V`) matched on their own.
+    pub parts: f32,
+    /// Exponent of the coordination factor: the best candidates' scores are multiplied by
+    /// (share of the query's word weight they contain) to this power (0 turns it off).
+    pub coord: f32,
+    /// Synonym expansions (multiplies the field weight).
+    pub synonym: f32,
+    /// Typo corrections.
+    pub fuzzy: f32,
+    /// Completions of the last word.
+    pub prefix: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self {
+            title: 2.0,
+            summary: 1.5,
+            symptoms: 1.5,
+            headings: 1.0,
+            body: 1.0,
+            meta: 1.0,
+            code: 0.5,
+            exact: 3.0,
+            kb: 5.0,
+            phrase: 1.0,
+            slop: 2,
+            coverage: 1.0,
+            tie: 0.3,
+            parts: 0.3,
+            coord: 1.0,
+            synonym: 0.8,
+            fuzzy: 0.7,
+            prefix: 0.5,
+        }
+    }
+}
+
+impl Weights {
+    fn prose(&self, f: &Fields) -> [(Field, f32); 6] {
+        let [title, summary, symptoms, headings, body, meta] = f.prose();
+        [
+            (title, self.title),
+            (summary, self.summary),
+            (symptoms, self.symptoms),
+            (headings, self.headings),
+            (body, self.body),
+            (meta, self.meta),
+        ]
+    }
+}
+
+/// The built query plus what the results page needs from it.
+pub struct Built {
+    /// The query to run; `None` when there is nothing to search.
+    pub query: Option<Box<dyn Query>>,
+    /// Terms to mark in snippets.
+    pub highlight: Highlight,
+    /// The query with unknown words corrected, if any were.
+    pub suggestion: Option<String>,
+    /// Each distinct word: its weight (inverse document frequency) and a query matching the
+    /// articles that contain it (or its synonyms, corrections, completions).
+    pub concepts: Vec<(f32, Box<dyn Query>)>,
+}
+
+/// One typed word while the query is being built.
+#[derive(Default)]
+struct Concept {
+    idf: f32,
+    queries: Vec<Box<dyn Query>>,
+}
+
+/// Builds tantivy queries against one searcher.
+pub struct Builder<'a> {
+    fields: &'a Fields,
+    searcher: &'a Searcher,
+    weights: &'a Weights,
+    synonyms: &'a SynonymTable,
+    prose: TextAnalyzer,
+    code: TextAnalyzer,
+    plain: TextAnalyzer,
+    /// Per typed word, its concept (`None` for stop words and repeats).
+    concept_of: Vec<Option<usize>>,
+    concepts: Vec<Concept>,
+}
+
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
+
+/// Indexes smaller than this treat every word alike.
+const COMMON_MIN_DOCS: u64 = 1_000;
+/// Share of articles above which a word is common (see [`Builder::is_common`]).
+const COMMON_SHARE: f64 = 0.1;
+
+impl<'a> Builder<'a> {
+    /// A builder over `searcher`'s index.
+    pub fn new(
+        fields: &'a Fields,
+        searcher: &'a Searcher,
+        weights: &'a Weights,
+        synonyms: &'a SynonymTable,
+    ) -> Self {
+        Self {
+            fields,
+            searcher,
+            weights,
+            synonyms,
+            prose: schema::prose(),
+            code: schema::code(),
+            plain: schema::plain(),
+            concept_of: Vec::new(),
+            concepts: Vec::new(),
+        }
+    }
+
+    /// Builds the query for `parsed` (with filters resolved to facet values by the caller).
+    pub fn build(
+        &mut self,
+        input: &str,
+        parsed: &ParsedQuery,
+        products: &[String],
+        tags: &[String],
+    ) -> Built {
+        let mut highlight = Highlight::default();
+        let mut clauses: Clauses = Vec::new();
+        let mut suggestion = None;
+        let mut scored = false;
+
+        let mut should: Clauses = Vec::new();
+        let mut optional: Clauses = Vec::new();
+        if !parsed.words.is_empty() {
+            suggestion = self.words(parsed, input, &mut should, &mut optional, &mut highlight);
+        }
+        if should.is_empty() {
+            should = std::mem::take(&mut optional);
+        }
+        if !should.is_empty() {
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+            clauses.extend(optional);
+            scored = true;
+        }
+        for phrase in &parsed.phrases {
+            if let Some(q) = self.phrase_anywhere(phrase, 1.0, Some(&mut highlight)) {
+                clauses.push((Occur::Must, q));
+                scored = true;
+            }
+        }
+        for excluded in &parsed.excluded {
+            if let Some(q) = self.phrase_anywhere(excluded, 1.0, None) {
+                clauses.push((Occur::MustNot, q));
+            }
+        }
+        for (field, values) in [(self.fields.products, products), (self.fields.tags, tags)] {
+            for value in values {
+                let term = Term::from_facet(field, &Facet::from_path([value.as_str()]));
+                let q = ConstScoreQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), 0.0);
+                clauses.push((Occur::Must, Box::new(q)));
+            }
+        }
+        let filtered = !products.is_empty() || !tags.is_empty() || !parsed.excluded.is_empty();
+        if !scored && filtered && parsed.words.is_empty() && parsed.phrases.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+            scored = true;
+        }
+        let query: Option<Box<dyn Query>> =
+            scored.then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
+        let concepts = std::mem::take(&mut self.concepts)
+            .into_iter()
+            .filter(|c| !c.queries.is_empty())
+            .map(|c| {
+                let q: Box<dyn Query> = if c.queries.len() == 1 {
+                    c.queries.into_iter().next().unwrap_or_else(|| Box::new(AllQuery))
+                } else {
+                    Box::new(BooleanQuery::union(c.queries))
+                };
+                (c.idf, q)
+            })
+            .collect();
+        Built {
+            query,
+            highlight,
+            suggestion,
+            concepts,
+        }
+    }
+
+    /// The free words: per-field terms, identifiers, KB numbers, adjacent-pair boosts,
+    /// synonyms, and typo/prefix expansions. Returns the "did you mean" text.
+    fn words(
+        &mut self,
+        parsed: &ParsedQuery,
+        input: &str,
+        should: &mut Clauses,
+        optional: &mut Clauses,
+        highlight: &mut Highlight,
+    ) -> Option<String> {
+        let w = *self.weights;
+        let mut common_words = HashSet::new();
+        let joined = parsed.words.join(" ");
+        let tokens = schema::analyze(&mut self.prose, &joined);
+        let mut seen_words = HashSet::new();
+        // One clause per word in each short field, for the coverage boost below.
+        let mut covering: [Clauses; 2] = [Vec::new(), Vec::new()];
+        let mut tagged: Vec<(usize, String)> = Vec::new();
+        self.concept_of = vec![None; parsed.words.len()];
+        for (word_index, word) in parsed.words.iter().enumerate() {
+            let word_tokens = schema::analyze(&mut self.prose, word);
+            tagged.extend(word_tokens.iter().map(|t| (word_index, t.1.clone())));
+            let key: Vec<&str> = word_tokens.iter().map(|t| t.1.as_str()).collect();
+            let chunks: Vec<&str> = tokenize::chunks(word).map(|(_, c)| c).collect();
+            let compound = chunks.iter().any(|c| tokenize::is_compound(c));
+            if (word_tokens.is_empty() && !compound) || !seen_words.insert(format!("{key:?}{chunks:?}")) {
+                continue;
+            }
+            // The word itself: its best field counts, the others add a little. A common word
+            // (see below) is looked for in the short fields only: in bodies it says little, and
+            // seeking through its long posting lists is most of a search's time.
+            let common = self.is_common(&word_tokens);
+            let short = [self.fields.title, self.fields.summary, self.fields.symptoms];
+            let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+            for (field, fw) in w
+                .prose(self.fields)
+                .into_iter()
+                .filter(|(f, _)| !common || short.contains(f))
+            {
+                disjuncts.extend(self.tokens_query(field, &word_tokens, fw));
+            }
+            for chunk in &chunks {
+                let code = schema::analyze(&mut self.code, chunk);
+                if let Some((_, first)) = code.first() {
+                    let whole = tokenize::is_compound(chunk);
+                    disjuncts
+                        .push(term_query(self.fields.code, first, if whole { w.exact } else { w.code }).1);
+                    if whole {
+                        highlight.code.insert(first.clone());
+                    }
+                }
+            }
+            let lower = word.to_ascii_lowercase();
+            if super::suggest::kb_number(&lower).is_some() {
+                let kb = lower.trim_start_matches("kb").trim().to_owned();
+                disjuncts.push(term_query(self.fields.kb, &kb, w.kb).1);
+            }
+            for (i, field) in [self.fields.title, self.fields.symptoms].into_iter().enumerate() {
+                if let Some(q) = self.tokens_query(field, &word_tokens, 1.0) {
+                    covering[i].push((Occur::Should, q));
+                }
+            }
+            let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, w.tie);
+            let idf = self.idf(&word_tokens, &chunks);
+            self.concept_of[word_index] = Some(self.concepts.len());
+            self.concepts.push(Concept {
+                idf,
+                queries: vec![q.box_clone()],
+            });
+            // Like Lucene's common-terms query: in a large index, words most articles contain
+            // only add to the score of articles that match a rarer word, so a search never
+            // walks every article for "server" or "update".
+            if common {
+                common_words.insert(word_index);
+                optional.push((Occur::Should, Box::new(q)));
+            } else {
+                should.push((Occur::Should, Box::new(q)));
+            }
+            // The parts of a compound word on their own, for partial matches.
+            if w.parts > 0.0 && (word_tokens.len() > 1 || compound) {
+                let mut parts: Vec<String> = word_tokens.iter().map(|t| t.1.clone()).collect();
+                for chunk in &chunks {
+                    for (_, part) in schema::analyze(&mut self.code, chunk).into_iter().skip(1) {
+                        if !schema::is_stop_word(&part) && !parts.contains(&part) {
+                            parts.push(part);
+                        }
+                    }
+                }
+                for part in parts {
+                    let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+                    for (field, fw) in w.prose(self.fields) {
+                        disjuncts.push(term_query(field, &part, fw * w.parts).1);
+                    }
+                    disjuncts.push(term_query(self.fields.code, &part, w.code * w.parts).1);
+                    let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, w.tie);
+                    optional.push((Occur::Should, Box::new(q)));
+                }
+            }
+            highlight.prose.extend(word_tokens.into_iter().map(|t| t.1));
+        }
+        // Most of the words in the title or the symptoms.
+        if w.coverage > 0.0 {
+            let fields = [(self.fields.title, w.title), (self.fields.symptoms, w.symptoms)];
+            for ((_, fw), clauses) in fields.into_iter().zip(covering) {
+                if clauses.len() >= 3 {
+                    let needed = (clauses.len() * 3).div_ceil(5);
+                    let q = BooleanQuery::with_minimum_required_clauses(clauses, needed);
+                    optional.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(q), fw * w.coverage)),
+                    ));
+                }
+            }
+        }
+        // Adjacent words near each other, in the short fields (positions in long bodies cost
+        // the most time of all clauses and measured no better).
+        if w.phrase > 0.0 {
+            for pair in tokens.windows(2) {
+                let (p0, t0) = &pair[0];
+                let (p1, t1) = &pair[1];
+                for (field, fw) in [(self.fields.title, w.title), (self.fields.symptoms, w.symptoms)] {
+                    let terms = vec![
+                        (0, Term::from_field_text(field, t0)),
+                        (p1 - p0, Term::from_field_text(field, t1)),
+                    ];
+                    let q = PhraseQuery::new_with_offset_and_slop(terms, w.slop);
+                    optional.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(q), fw * w.phrase)),
+                    ));
+                }
+            }
+        }
+        // Synonyms (single words or phrases) of anything typed.
+        let token_texts: Vec<String> = tagged.iter().map(|t| t.1.clone()).collect();
+        for (member, range) in self.synonyms.expansions(&token_texts) {
+            if let Some(q) = self.phrase_anywhere(&member.raw, w.synonym, Some(highlight)) {
+                let words: HashSet<usize> = tagged[range].iter().map(|t| t.0).collect();
+                let all_common = words.iter().all(|w| common_words.contains(w));
+                for word in words {
+                    self.attach(word, q.box_clone());
+                }
+                if all_common {
+                    optional.push((Occur::Should, q))
+                } else {
+                    should.push((Occur::Should, q))
+                }
+            }
+        }
+        self.corrections(parsed, input, should, highlight)
+    }
+
+    /// Typo and prefix expansions for words the index does not know (or barely knows).
+    fn corrections(
+        &mut self,
+        parsed: &ParsedQuery,
+        input: &str,
+        should: &mut Clauses,
+        highlight: &mut Highlight,
+    ) -> Option<String> {
+        let mut suggestion: Option<String> = None;
+        let last = parsed.words.len().saturating_sub(1);
+        for (i, word) in parsed.words.iter().enumerate() {
+            let plain = schema::analyze(&mut self.plain, word);
+            let [(_, u)] = plain.as_slice() else { continue };
+            if u.chars().count() < 3 || !u.chars().all(char::is_alphabetic) || schema::is_stop_word(u) {
+                continue;
+            }
+            let df = self.doc_freq(self.fields.spell, u);
+            if i == last && !parsed.last_word_complete && df == 0 {
+                let completions = suggest::prefix_terms(self.searcher, self.fields.spell, u, 8);
+                if !completions.is_empty() {
+                    for (c, _) in completions {
+                        self.stemmed_everywhere(i, &c, self.weights.prefix, should, highlight);
+                    }
+                    continue;
+                }
+            }
+            // Short words are too close to too many others to correct; a rare long word next
+            // to a common one is likely a typo of it ("conection").
+            if df > 2 || u.len() < 4 || (df > 0 && u.len() < 6) {
+                continue;
+            }
+            let max = if u.len() >= 8 { 2 } else { 1 };
+            let candidates = suggest::fuzzy_terms(self.searcher, self.fields.spell, u, max, 3);
+            let candidates: Vec<_> = candidates
+                .into_iter()
+                .filter(|(_, cdf)| df == 0 || *cdf >= 50 * df)
+                .collect();
+            for (c, _) in &candidates {
+                self.stemmed_everywhere(i, c, self.weights.fuzzy, should, highlight);
+            }
+            if let Some((best, _)) = candidates.first() {
+                let base = suggestion.take().unwrap_or_else(|| input.to_owned());
+                suggestion = Some(replace_word(&base, word, best));
+            }
+        }
+        suggestion
+    }
+
+    fn doc_freq(&self, field: Field, text: &str) -> u64 {
+        self.searcher
+            .doc_freq(&Term::from_field_text(field, text))
+            .unwrap_or(0)
+    }
+
+    /// An unstemmed vocabulary word, stemmed and searched in every prose field.
+    /// Also counts as a match of typed word `word_index` (see [`Built::concepts`]).
+    fn stemmed_everywhere(
+        &mut self,
+        word_index: usize,
+        word: &str,
+        factor: f32,
+        should: &mut Clauses,
+        highlight: &mut Highlight,
+    ) {
+        for (_, t) in schema::analyze(&mut self.prose, word) {
+            let before = should.len();
+            self.term_everywhere(&t, factor, should);
+            let added: Vec<Box<dyn Query>> = should[before..].iter().map(|(_, q)| q.box_clone()).collect();
+            for q in added {
+                self.attach(word_index, q);
+            }
+            highlight.prose.insert(t);
+        }
+    }
+
+    /// Records `query` as another way for typed word `word_index` to match.
+    fn attach(&mut self, word_index: usize, query: Box<dyn Query>) {
+        if let Some(concept) = self.concept_of.get(word_index).copied().flatten() {
+            self.concepts[concept].queries.push(query);
+        }
+    }
+
+    /// True when the index is large and most of it contains the word.
+    fn is_common(&self, tokens: &[(usize, String)]) -> bool {
+        let n = self.searcher.num_docs();
+        if n < COMMON_MIN_DOCS || tokens.is_empty() {
+            return false;
+        }
+        tokens.iter().all(|(_, t)| {
+            let df = [
+                self.fields.title,
+                self.fields.summary,
+                self.fields.symptoms,
+                self.fields.body,
+            ]
+            .into_iter()
+            .map(|f| self.doc_freq(f, t))
+            .max()
+            .unwrap_or(0);
+            df as f64 > COMMON_SHARE * n as f64
+        })
+    }
+
+    /// Inverse document frequency of a word: its rarest form in the prose fields, or as a whole
+    /// identifier.
+    fn idf(&self, tokens: &[(usize, String)], chunks: &[&str]) -> f32 {
+        let n = self.searcher.num_docs().max(1) as f32;
+        let mut idf = 0.0f32;
+        for (_, t) in tokens {
+            let df = [
+                self.fields.title,
+                self.fields.summary,
+                self.fields.symptoms,
+                self.fields.body,
+            ]
+            .into_iter()
+            .map(|f| self.doc_freq(f, t))
+            .max()
+            .unwrap_or(0) as f32;
+            idf += (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+        }
+        if tokens.is_empty() {
+            for chunk in chunks {
+                let whole = tokenize::whole_form(chunk).to_lowercase();
+                let df = self.doc_freq(self.fields.code, &whole) as f32;
+                idf += (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            }
+        }
+        idf
+    }
+
+    /// One stemmed term in every prose field, each with its weight times `factor`.
+    fn term_everywhere(&self, token: &str, factor: f32, should: &mut Clauses) {
+        let disjuncts: Vec<Box<dyn Query>> = self
+            .weights
+            .prose(self.fields)
+            .into_iter()
+            .filter(|(_, weight)| *weight > 0.0)
+            .map(|(field, weight)| term_query(field, token, weight * factor).1)
+            .collect();
+        if !disjuncts.is_empty() {
+            let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, self.weights.tie);
+            should.push((Occur::Should, Box::new(q)));
+        }
+    }
+
+    /// Analysed tokens as one term or an exact phrase in `field`; `None` when there are none
+    /// or the weight is zero.
+    fn tokens_query(&self, field: Field, tokens: &[(usize, String)], weight: f32) -> Option<Box<dyn Query>> {
+        match tokens {
+            _ if weight <= 0.0 => None,
+            [] => None,
+            [(_, t)] => Some(term_query(field, t, weight).1),
+            _ => Some(phrase_query(field, tokens, 0, weight)),
+        }
+    }
+
+    /// `text` as a phrase in every prose field, or as a whole identifier in the code field;
+    /// `None` when it has no searchable words.
+    fn phrase_anywhere(
+        &mut self,
+        text: &str,
+        factor: f32,
+        highlight: Option<&mut Highlight>,
+    ) -> Option<Box<dyn Query>> {
+        let tokens = schema::analyze(&mut self.prose, text);
+        let mut should: Vec<Box<dyn Query>> = Vec::new();
+        for (field, weight) in self.weights.prose(self.fields) {
+            should.extend(self.tokens_query(field, &tokens, weight.max(0.1) * factor));
+        }
+        let mut code_terms = Vec::new();
+        let chunks: Vec<&str> = tokenize::chunks(text).map(|(_, c)| c).collect();
+        if let [chunk] = chunks.as_slice() {
+            let code = schema::analyze(&mut self.code, chunk);
+            if let Some((_, whole)) = code.first() {
+                let weight = self.weights.exact.max(0.1) * factor;
+                should.push(term_query(self.fields.code, whole, weight).1);
+                code_terms.push(whole.clone());
+            }
+        }
+        if let Some(h) = highlight {
+            h.prose.extend(tokens.into_iter().map(|t| t.1));
+            h.code.extend(code_terms);
+        }
+        (!should.is_empty()).then(|| {
+            Box::new(DisjunctionMaxQuery::with_tie_breaker(should, self.weights.tie)) as Box<dyn Query>
+        })
+    }
+}
+
+fn phrase_query(field: Field, tokens: &[(usize, String)], slop: u32, weight: f32) -> Box<dyn Query> {
+    let first = tokens.first().map_or(0, |t| t.0);
+    let terms = tokens
+        .iter()
+        .map(|(p, t)| (p - first, Term::from_field_text(field, t)))
+        .collect();
+    Box::new(BoostQuery::new(
+        Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)),
+        weight,
+    ))
+}
+
+fn term_query(field: Field, text: &str, weight: f32) -> (Occur, Box<dyn Query>) {
+    let q = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs);
+    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight)))
+}
+
+/// Replaces the first whole-word occurrence of `word` in `text` with `with`.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let mut from = 0;
+    while let Some(found) = text[from..].find(word) {
+        let start = from + found;
+        let end = start + word.len();
+        let before_ok = text[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let after_ok = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        if before_ok && after_ok {
+            return format!("{}{with}{}", &text[..start], &text[end..]);
+        }
+        from = end;
+    }
+    text.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_word_only_replaces_whole_words() {
+        assert_eq!(
+            replace_word("ofload the offload ofload", "ofload", "offload"),
+            "offload the offload ofload"
+        );
+        assert_eq!(replace_word("xofload", "ofload", "offload"), "xofload");
+    }
+}
