@@ -385,7 +385,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        self.corrections(parsed, input, should, highlight)
+        self.corrections(parsed, input, [should, optional], highlight)
     }
 
     /// Typo and prefix expansions for words the index does not know (or barely knows).
@@ -393,7 +393,7 @@ impl<'a> Builder<'a> {
         &mut self,
         parsed: &ParsedQuery,
         input: &str,
-        should: &mut Clauses,
+        [should, optional]: [&mut Clauses; 2],
         highlight: &mut Highlight,
     ) -> Option<String> {
         let mut suggestion: Option<String> = None;
@@ -409,7 +409,13 @@ impl<'a> Builder<'a> {
                 let completions = suggest::prefix_terms(self.searcher, self.fields.spell, u, 8);
                 if !completions.is_empty() {
                     for (c, _) in completions {
-                        self.stemmed_everywhere(i, &c, self.weights.prefix, should, highlight);
+                        self.stemmed_everywhere(
+                            i,
+                            &c,
+                            self.weights.prefix,
+                            [&mut *should, &mut *optional],
+                            highlight,
+                        );
                     }
                     continue;
                 }
@@ -426,7 +432,13 @@ impl<'a> Builder<'a> {
                 .filter(|(_, cdf)| df == 0 || *cdf >= 50 * df)
                 .collect();
             for (c, _) in &candidates {
-                self.stemmed_everywhere(i, c, self.weights.fuzzy, should, highlight);
+                self.stemmed_everywhere(
+                    i,
+                    c,
+                    self.weights.fuzzy,
+                    [&mut *should, &mut *optional],
+                    highlight,
+                );
             }
             if let Some((best, _)) = candidates.first() {
                 let base = suggestion.take().unwrap_or_else(|| input.to_owned());
@@ -449,13 +461,20 @@ impl<'a> Builder<'a> {
         word_index: usize,
         word: &str,
         factor: f32,
-        should: &mut Clauses,
+        [should, optional]: [&mut Clauses; 2],
         highlight: &mut Highlight,
     ) {
-        for (_, t) in schema::analyze(&mut self.prose, word) {
-            let before = should.len();
-            self.term_everywhere(&t, factor, should);
-            let added: Vec<Box<dyn Query>> = should[before..].iter().map(|(_, q)| q.box_clone()).collect();
+        for (p, t) in schema::analyze(&mut self.prose, word) {
+            // A completion or correction that most articles contain ("serv" → "server") only
+            // scores, like a typed common word.
+            let target = if self.is_common(&[(p, t.clone())]) {
+                &mut *optional
+            } else {
+                &mut *should
+            };
+            let before = target.len();
+            self.term_everywhere(&t, factor, target);
+            let added: Vec<Box<dyn Query>> = target[before..].iter().map(|(_, q)| q.box_clone()).collect();
             for q in added {
                 self.attach(word_index, q);
             }
