@@ -12,6 +12,7 @@
 //! | `snippet` | the highlighted best passage of a hit |
 //! | [`suggest`] | as-you-type titles, "did you mean", typo and prefix expansion |
 //! | [`cli`] | `fixkb index` |
+//! | `union` | a union that is cheap to seek, for optional and per-word clauses |
 //! | [`corpus`] | a deterministic generator of realistic articles for tests and benchmarks |
 //!
 //! The index stores no article text: hits are looked up in the [`Library`] snapshot the caller
@@ -28,6 +29,7 @@ mod snippet;
 pub mod suggest;
 pub mod synonyms;
 pub mod tokenize;
+mod union;
 
 #[cfg(test)]
 mod relevance;

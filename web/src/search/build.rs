@@ -7,8 +7,7 @@
 use std::collections::HashSet;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query,
-    QueryClone, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, QueryClone, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -18,6 +17,7 @@ use super::query::ParsedQuery;
 use super::schema::{self, Fields};
 use super::snippet::Highlight;
 use super::synonyms::SynonymTable;
+use super::union::SeekUnion;
 use super::{suggest, tokenize};
 
 /// Field weights and expansion factors. The defaults were chosen on the relevance set
@@ -188,7 +188,11 @@ impl<'a> Builder<'a> {
         }
         if !should.is_empty() {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
-            clauses.extend(optional);
+            if !optional.is_empty() {
+                // One seek-friendly union: these only score the articles found above.
+                let optional: Vec<Box<dyn Query>> = optional.into_iter().map(|(_, q)| q).collect();
+                clauses.push((Occur::Should, Box::new(SeekUnion::sum(optional))));
+            }
             scored = true;
         }
         for phrase in &parsed.phrases {
@@ -298,7 +302,7 @@ impl<'a> Builder<'a> {
                     covering[i].push((Occur::Should, q));
                 }
             }
-            let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, w.tie);
+            let q = SeekUnion::dismax(disjuncts, w.tie);
             let idf = self.idf(&word_tokens, &chunks);
             self.concept_of[word_index] = Some(self.concepts.len());
             self.concepts.push(Concept {
@@ -330,7 +334,7 @@ impl<'a> Builder<'a> {
                         disjuncts.push(term_query(field, &part, fw * w.parts).1);
                     }
                     disjuncts.push(term_query(self.fields.code, &part, w.code * w.parts).1);
-                    let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, w.tie);
+                    let q = SeekUnion::dismax(disjuncts, w.tie);
                     optional.push((Occur::Should, Box::new(q)));
                 }
             }
@@ -548,7 +552,7 @@ impl<'a> Builder<'a> {
             .map(|(field, weight)| term_query(field, token, weight * factor).1)
             .collect();
         if !disjuncts.is_empty() {
-            let q = DisjunctionMaxQuery::with_tie_breaker(disjuncts, self.weights.tie);
+            let q = SeekUnion::dismax(disjuncts, self.weights.tie);
             should.push((Occur::Should, Box::new(q)));
         }
     }
@@ -591,9 +595,7 @@ impl<'a> Builder<'a> {
             h.prose.extend(tokens.into_iter().map(|t| t.1));
             h.code.extend(code_terms);
         }
-        (!should.is_empty()).then(|| {
-            Box::new(DisjunctionMaxQuery::with_tie_breaker(should, self.weights.tie)) as Box<dyn Query>
-        })
+        (!should.is_empty()).then(|| Box::new(SeekUnion::dismax(should, self.weights.tie)) as Box<dyn Query>)
     }
 }
 
