@@ -38,7 +38,21 @@ pub struct Library {
     by_id: HashMap<u32, usize>,
     aliases: HashMap<String, usize>,
     sources: HashMap<String, Arc<str>>,
+    // Derived once per snapshot so no request walks every article (see `index_derived`).
+    products: Vec<Facet>,
+    tags: Vec<Facet>,
+    /// Article indices, most recently reviewed first.
+    recent: Vec<usize>,
+    /// Fix id → the first article (by slug) that offers it.
+    fix_articles: HashMap<String, usize>,
+    /// Tag and product → articles carrying it, for related articles.
+    by_facet: HashMap<(bool, String), Vec<usize>>,
+    /// Related articles per article, computed on first view and kept for the snapshot's life.
+    related: Vec<std::sync::OnceLock<Vec<usize>>>,
 }
+
+/// How many related articles are worked out per article.
+const RELATED_MAX: usize = 5;
 
 /// Where a request for a slug should go.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,42 +151,93 @@ impl Library {
 
     /// Products with article counts, most common first.
     pub fn products(&self) -> Vec<Facet> {
-        facet(self.articles.iter().flat_map(|a| a.products.iter()))
+        self.products.clone()
     }
 
     /// Tags with article counts, most common first.
     pub fn tags(&self) -> Vec<Facet> {
-        facet(self.articles.iter().flat_map(|a| a.tags.iter()))
+        self.tags.clone()
     }
 
-    /// Articles sharing the most tags and products with `article`, best first.
+    /// Up to `limit` (at most 5) articles sharing the most tags (worth 2) and products (1)
+    /// with `article`, best first, ties by title.
     pub fn related(&self, article: &Article, limit: usize) -> Vec<&Arc<Article>> {
-        let mut scored: Vec<(usize, &Arc<Article>)> = self
-            .articles
+        let Some(&index) = self.by_slug.get(&article.slug) else {
+            return Vec::new();
+        };
+        let related = self.related[index].get_or_init(|| self.compute_related(index));
+        related.iter().take(limit).map(|&i| &self.articles[i]).collect()
+    }
+
+    fn compute_related(&self, index: usize) -> Vec<usize> {
+        let article = &self.articles[index];
+        let mut scores: HashMap<usize, usize> = HashMap::new();
+        let keys = article
+            .tags
             .iter()
-            .filter(|a| a.slug != article.slug)
-            .map(|a| {
-                let tags = a.tags.iter().filter(|t| article.tags.contains(t)).count();
-                let products = a.products.iter().filter(|p| article.products.contains(p)).count();
-                (tags * 2 + products, a)
-            })
-            .filter(|(score, _)| *score > 0)
-            .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.title.cmp(&b.1.title)));
-        scored.into_iter().take(limit).map(|(_, a)| a).collect()
+            .map(|t| ((true, t.clone()), 2))
+            .chain(article.products.iter().map(|p| ((false, p.clone()), 1)));
+        for (key, weight) in keys {
+            for &other in self.by_facet.get(&key).into_iter().flatten() {
+                if other != index {
+                    *scores.entry(other).or_default() += weight;
+                }
+            }
+        }
+        let mut scored: Vec<(usize, usize)> = scores.into_iter().collect();
+        let by_rank = |a: &(usize, usize), b: &(usize, usize)| {
+            b.1.cmp(&a.1)
+                .then_with(|| self.articles[a.0].title.cmp(&self.articles[b.0].title))
+        };
+        if scored.len() > RELATED_MAX {
+            scored.select_nth_unstable_by(RELATED_MAX - 1, by_rank);
+            scored.truncate(RELATED_MAX);
+        }
+        scored.sort_by(by_rank);
+        scored.into_iter().map(|(i, _)| i).collect()
     }
 
     /// Articles most recently reviewed (or published), newest first.
     pub fn recently_reviewed(&self, limit: usize) -> Vec<&Arc<Article>> {
-        let mut all: Vec<&Arc<Article>> = self.articles.iter().collect();
-        all.sort_by(|a, b| {
+        self.recent
+            .iter()
+            .take(limit)
+            .map(|&i| &self.articles[i])
+            .collect()
+    }
+
+    /// The first article (by slug) that offers `fix_id`: where its scripts link back to.
+    pub fn article_for_fix(&self, fix_id: &str) -> Option<&Arc<Article>> {
+        self.fix_articles.get(fix_id).map(|&i| &self.articles[i])
+    }
+
+    /// Works out the facets, orderings and maps that requests read.
+    fn index_derived(&mut self) {
+        self.products = facet(self.articles.iter().flat_map(|a| a.products.iter()));
+        self.tags = facet(self.articles.iter().flat_map(|a| a.tags.iter()));
+        let mut recent: Vec<usize> = (0..self.articles.len()).collect();
+        recent.sort_by(|&a, &b| {
+            let (a, b) = (&self.articles[a], &self.articles[b]);
             b.reviewed
                 .or(b.published)
                 .cmp(&a.reviewed.or(a.published))
                 .then_with(|| a.title.cmp(&b.title))
         });
-        all.truncate(limit);
-        all
+        self.recent = recent;
+        for (i, a) in self.articles.iter().enumerate() {
+            for fix in &a.fixes {
+                self.fix_articles.entry(fix.clone()).or_insert(i);
+            }
+            for t in &a.tags {
+                self.by_facet.entry((true, t.clone())).or_default().push(i);
+            }
+            for p in &a.products {
+                self.by_facet.entry((false, p.clone())).or_default().push(i);
+            }
+        }
+        self.related = (0..self.articles.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
     }
 
     /// True when any diagnostic is an error.
@@ -363,6 +428,7 @@ fn build(
             library.aliases.insert(alias, i);
         }
     }
+    library.index_derived();
     diagnostics.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
     library.diagnostics = diagnostics;
     library

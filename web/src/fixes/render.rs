@@ -30,9 +30,7 @@ impl RenderContext {
     pub fn for_fix(library: &crate::content::Library, fix_id: &str, base_url: &str) -> Self {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let article_url = library
-            .articles
-            .iter()
-            .find(|a| a.fixes.iter().any(|f| f == fix_id))
+            .article_for_fix(fix_id)
             .map(|a| format!("{base_url}/kb/{}", a.slug));
         RenderContext {
             base_url,

@@ -8,6 +8,7 @@ pub mod form;
 pub use api::{fix_json, list_fixes_json, render_fix_json};
 
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -209,12 +210,32 @@ fn invalid(
         .into_response()
 }
 
+/// The highlighted preview of `script`, cached by its SHA-256: scripts are deterministic, and
+/// highlighting one costs milliseconds (the regex engine), which a prefilled link opened by a
+/// whole forum thread would otherwise pay per visit.
+fn highlighted(script: &Script) -> String {
+    const CAPACITY: usize = 512;
+    static CACHE: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Arc<str>>>> =
+        std::sync::LazyLock::new(Default::default);
+    let lock = || CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(html) = lock().get(&script.sha256) {
+        return html.to_string();
+    }
+    let html: Arc<str> = crate::highlight::code_block(&script.text, script.language.as_str()).into();
+    let mut cache = lock();
+    if cache.len() >= CAPACITY {
+        cache.clear();
+    }
+    cache.insert(script.sha256.clone(), html.clone());
+    html.to_string()
+}
+
 fn preview(state: &AppState, fix: &Fix, script: &Script) -> Preview {
     let query = canonical_query(script);
     // Fix ids are `[a-z0-9-]` (checked at load time): safe in a URL as they are.
     let base = format!("/fixes/{}", fix.id);
     Preview {
-        code_html: crate::highlight::code_block(&script.text, script.language.as_str()),
+        code_html: highlighted(script),
         filename: script.filename.clone(),
         sha256: script.sha256.clone(),
         receipt: script.receipt.clone(),
