@@ -216,17 +216,21 @@ fn distance(a: &[u8], b: &[u8]) -> u8 {
     state.map_or(u8::MAX, |s| s.row[a.len()])
 }
 
+/// Longest word (in bytes) the automaton handles; the vocabulary drops longer ones anyway.
+const MAX_WORD: usize = 47;
+
 /// A Levenshtein automaton over bytes, run as dynamic-programming rows: walking the term
-/// dictionary with it visits only branches that can still end within `max` edits.
+/// dictionary with it visits only branches that can still end within `max` edits. Rows are
+/// fixed arrays, so a step allocates nothing.
 struct Levenshtein {
     query: Vec<u8>,
     max: u8,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Row {
-    previous: Vec<u8>,
-    row: Vec<u8>,
+    previous: [u8; MAX_WORD + 1],
+    row: [u8; MAX_WORD + 1],
     last: Option<u8>,
 }
 
@@ -234,11 +238,15 @@ impl Automaton for Levenshtein {
     type State = Option<Row>;
 
     fn start(&self) -> Option<Row> {
-        let row: Vec<u8> = (0..=self.query.len())
-            .map(|i| u8::try_from(i).unwrap_or(u8::MAX))
-            .collect();
+        if self.query.len() > MAX_WORD {
+            return None;
+        }
+        let mut row = [u8::MAX; MAX_WORD + 1];
+        for (i, cell) in row.iter_mut().enumerate().take(self.query.len() + 1) {
+            *cell = u8::try_from(i).unwrap_or(u8::MAX);
+        }
         Some(Row {
-            previous: row.clone(),
+            previous: row,
             row,
             last: None,
         })
@@ -257,8 +265,9 @@ impl Automaton for Levenshtein {
     fn accept(&self, state: &Option<Row>, byte: u8) -> Option<Row> {
         let s = state.as_ref()?;
         let q = &self.query;
-        let mut row = Vec::with_capacity(q.len() + 1);
-        row.push(s.row[0].saturating_add(1));
+        let mut row = [u8::MAX; MAX_WORD + 1];
+        row[0] = s.row[0].saturating_add(1);
+        let mut best = row[0];
         for j in 1..=q.len() {
             let cost = u8::from(q[j - 1] != byte);
             let mut v = s.row[j]
@@ -268,13 +277,14 @@ impl Automaton for Levenshtein {
             if j > 1 && s.last == Some(q[j - 1]) && q[j - 2] == byte {
                 v = v.min(s.previous[j - 2].saturating_add(1));
             }
-            row.push(v);
+            row[j] = v;
+            best = best.min(v);
         }
-        if row.iter().min().is_some_and(|&m| m > self.max) {
+        if best > self.max {
             return None;
         }
         Some(Row {
-            previous: s.row.clone(),
+            previous: s.row,
             row,
             last: Some(byte),
         })
