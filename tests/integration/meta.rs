@@ -82,3 +82,27 @@ async fn wrong_method_is_405_not_500() {
         .expect("request");
     assert_eq!(app.request(req).await.status, 405);
 }
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_with_content_and_store_counters() {
+    let app = TestApp::fixture("valid");
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status, 200);
+    assert!(
+        res.header("content-type")
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = res.text();
+    assert!(
+        text.contains("# TYPE fixkb_articles gauge\nfixkb_articles 2\n"),
+        "{text}"
+    );
+    assert!(text.contains("fixkb_receipts 0\n"));
+    assert!(text.contains("fixkb_content_info{revision=\""));
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (_, value) = line.rsplit_once(' ').expect("name value");
+        value
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("not a number: {line}"));
+    }
+}

@@ -1,4 +1,4 @@
-//! Operations and integrations: `/healthz`, `/sitemap.xml`, `/feed.xml` (Atom),
+//! Operations and integrations: `/healthz`, `/metrics`, `/sitemap.xml`, `/feed.xml` (Atom),
 //! `/opensearch.xml`, `/robots.txt`.
 
 use axum::Json;
@@ -101,4 +101,61 @@ pub async fn robots(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         format!("User-agent: *\nDisallow: /admin/\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n"),
     )
+}
+
+/// `GET /metrics`: Prometheus text exposition of content and store counters.
+pub async fn metrics(State(state): State<AppState>) -> crate::http::AppResult<impl IntoResponse> {
+    let library = state.library();
+    let stats = state.store.stats().await?;
+    let errors = library.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = library.diagnostics.len() - errors;
+    let gauges: [(&str, &str, u64); 9] = [
+        (
+            "fixkb_articles",
+            "Articles being served.",
+            library.articles.len() as u64,
+        ),
+        ("fixkb_fixes", "Fixes being served.", library.fixes.len() as u64),
+        (
+            "fixkb_content_errors",
+            "Content errors in the last load.",
+            errors as u64,
+        ),
+        (
+            "fixkb_content_warnings",
+            "Content warnings in the last load.",
+            warnings as u64,
+        ),
+        (
+            "fixkb_article_feedback",
+            "Article votes stored.",
+            stats.article_feedback,
+        ),
+        (
+            "fixkb_receipt_feedback",
+            "Script outcome reports stored.",
+            stats.receipt_feedback,
+        ),
+        ("fixkb_receipts", "Distinct receipts stored.", stats.receipts),
+        ("fixkb_search_log_rows", "Search log rows kept.", stats.searches),
+        (
+            "fixkb_dropped_events",
+            "Analytics events dropped because the queue was full.",
+            stats.dropped_events,
+        ),
+    ];
+    let mut out = String::new();
+    for (name, help, value) in gauges {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+        ));
+    }
+    out.push_str(&format!(
+        "# HELP fixkb_content_info The content revision being served.\n# TYPE fixkb_content_info gauge\nfixkb_content_info{{revision=\"{}\"}} 1\n",
+        library.revision
+    ));
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        out,
+    ))
 }

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tags/{tag}", get(home::list_tag))
         .route("/api/articles/{*slug}", get(articles::article_json))
         .route("/healthz", get(meta::healthz))
+        .route("/metrics", get(meta::metrics))
         .route("/sitemap.xml", get(meta::sitemap))
         .route("/feed.xml", get(meta::feed))
         .route("/opensearch.xml", get(meta::opensearch))

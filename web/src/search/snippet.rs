@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use tantivy::tokenizer::TextAnalyzer;
 
 use crate::content::Article;
+use crate::highlight::escape_html as escape;
 
 /// Terms to mark, as the analyzers produce them.
 #[derive(Debug, Clone, Default)]
@@ -209,22 +210,6 @@ fn cut(text: &str, first: usize) -> String {
     let mut out = text[start..end].to_owned();
     if end < text.len() {
         out.push('…');
-    }
-    out
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
     out
 }
