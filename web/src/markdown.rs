@@ -159,6 +159,11 @@ pub fn render(src: &str, resolve: &dyn Fn(&str) -> LinkTarget) -> Rendered {
             Event::Code(ref c) => {
                 out.code.push_str(c);
                 out.code.push('\n');
+                // Inline code is part of the sentence: snippets and summaries need it too.
+                out.text.push_str(c);
+                if paragraph == Some(true) {
+                    out.first_paragraph.push_str(c);
+                }
                 event
             }
             Event::Text(ref t) => {

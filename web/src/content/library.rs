@@ -246,14 +246,13 @@ impl Library {
     }
 }
 
-/// `1001`, `kb1001`, `KB 1001` → 1001.
+/// `1001`, `kb1001`, `KB 1001`, `Kb1001` → 1001.
 pub fn parse_kb_number(text: &str) -> Option<u32> {
     let t = text.trim();
-    let t = t
-        .strip_prefix("kb")
-        .or_else(|| t.strip_prefix("KB"))
-        .unwrap_or(t)
-        .trim();
+    let t = match t.get(..2) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("kb") => t[2..].trim(),
+        _ => t,
+    };
     if t.is_empty() || t.len() > 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -185,3 +185,11 @@ fn fuzz_markdown_render_never_panics_and_never_emits_script() {
         Ok(())
     });
 }
+
+#[test]
+fn inline_code_stays_in_the_sentence_text() {
+    let r = render("Apply it with `netsh`, and see.\n", &keep);
+    assert_eq!(r.first_paragraph, "Apply it with netsh, and see.");
+    assert!(r.text.contains("with netsh, and"));
+    assert!(r.code.contains("netsh"));
+}

@@ -107,20 +107,7 @@ fn suggestion(article: &crate::content::Article) -> Suggestion {
     }
 }
 
-/// `1001`, `kb1001`, `KB 1001` → 1001.
-pub fn kb_number(text: &str) -> Option<u32> {
-    let t = text.trim();
-    let t = t
-        .strip_prefix("kb")
-        .or_else(|| t.strip_prefix("KB"))
-        .or_else(|| t.strip_prefix("Kb"))
-        .unwrap_or(t)
-        .trim();
-    if t.is_empty() || t.len() > 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    t.parse().ok()
-}
+pub use crate::content::parse_kb_number as kb_number;
 
 /// The most common words of `field` starting with `prefix` (not `prefix` itself), with their
 /// document frequencies.
