@@ -93,24 +93,7 @@ impl TestApp {
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
-        let response = fixkb::app(self.state.clone())
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        send(&self.state, request).await
     }
 }
 
@@ -118,4 +101,26 @@ pub fn write(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);
     std::fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
     std::fs::write(path, text).expect("write");
+}
+
+/// Sends `request` through the app over `state` (no socket) and reads the response to the end.
+pub async fn send(state: &AppState, request: Request<Body>) -> TestResponse {
+    let response = fixkb::app(state.clone())
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    TestResponse {
+        status,
+        headers,
+        body,
+    }
 }

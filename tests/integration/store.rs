@@ -12,8 +12,6 @@ use fixkb::config::Config;
 use fixkb::content::Library;
 use fixkb::state::{App, AppState};
 use fixkb::store::{NewReceipt, RateLimit, Store, StoreOptions};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 use crate::common::{TestResponse, fixtures};
 
@@ -58,24 +56,7 @@ impl StoreApp {
     }
 
     pub(crate) async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = fixkb::app(self.state.clone())
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        crate::common::send(&self.state, request).await
     }
 
     pub(crate) async fn get(&self, uri: &str, cookie: Option<&str>) -> TestResponse {
