@@ -11,7 +11,7 @@
 //!
 //! [`corpus`]: super::corpus
 
-mod readers;
+pub(crate) mod readers;
 
 pub use readers::powershell_verbatim;
 

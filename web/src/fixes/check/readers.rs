@@ -166,7 +166,7 @@ pub(super) fn inspect_powershell(bytes: &[u8], expected: &[(String, String)]) ->
 }
 
 /// One sh word made of `'…'` runs and `\x` escapes, as the shell reads it.
-fn sh_word(word: &str) -> Option<String> {
+pub(crate) fn sh_word(word: &str) -> Option<String> {
     let mut out = String::new();
     let mut cs = word.chars();
     while let Some(c) = cs.next() {

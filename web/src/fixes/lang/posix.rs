@@ -109,26 +109,8 @@ fn guard(param: &Param) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixes::check::readers::sh_word as unquote;
     use proptest::prelude::*;
-
-    /// Reads one sh word made of '…' runs and \x escapes, as the shell does.
-    pub(crate) fn unquote(word: &str) -> Option<String> {
-        let mut out = String::new();
-        let mut cs = word.chars();
-        while let Some(c) = cs.next() {
-            match c {
-                '\'' => loop {
-                    match cs.next()? {
-                        '\'' => break,
-                        c => out.push(c),
-                    }
-                },
-                '\\' => out.push(cs.next()?),
-                _ => return None,
-            }
-        }
-        Some(out)
-    }
 
     #[test]
     fn quotes_single_quotes_the_posix_way() {

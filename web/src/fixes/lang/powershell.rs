@@ -279,32 +279,8 @@ pub fn pattern(param: &Param) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixes::check::readers::powershell_verbatim as unquote;
     use proptest::prelude::*;
-
-    /// PowerShell's own rule for a verbatim string starting at `s[0]`: any single-quote
-    /// character ends it unless another one follows, which stands for itself.
-    pub(crate) fn unquote(s: &str) -> Option<(String, usize)> {
-        let mut cs = s.char_indices().peekable();
-        let (_, first) = cs.next()?;
-        if !SINGLE_QUOTES.contains(&first) {
-            return None;
-        }
-        let mut out = String::new();
-        while let Some((i, c)) = cs.next() {
-            if SINGLE_QUOTES.contains(&c) {
-                match cs.peek() {
-                    Some(&(_, next)) if SINGLE_QUOTES.contains(&next) => {
-                        out.push(next);
-                        cs.next();
-                    }
-                    _ => return Some((out, i + c.len_utf8())),
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        None
-    }
 
     #[test]
     fn doubles_every_kind_of_single_quote() {
