@@ -102,7 +102,7 @@ fn bench(c: &mut Criterion) {
 
         let t = Instant::now();
         let index = SearchIndex::open(&index_dir, &library).expect("reopen");
-        let first = index.search(&library, &SearchRequest::new(QUERIES[0].1));
+        let first = index.search_uncached(&library, &SearchRequest::new(QUERIES[0].1));
         let warm = t.elapsed();
         assert!(first.total > 0);
 
@@ -111,7 +111,7 @@ fn bench(c: &mut Criterion) {
         for _ in 0..20 {
             for (i, (_, q)) in QUERIES.iter().enumerate() {
                 let t = Instant::now();
-                black_box(index.search(&library, &SearchRequest::new(*q)));
+                black_box(index.search_uncached(&library, &SearchRequest::new(*q)));
                 times.push(t.elapsed());
                 per_query[i].push(t.elapsed());
             }
@@ -188,7 +188,7 @@ fn bench(c: &mut Criterion) {
         for (kind, q) in QUERIES {
             group.bench_with_input(BenchmarkId::new(*kind, q), q, |b, q| {
                 let req = SearchRequest::new(*q);
-                b.iter(|| black_box(index.search(&library, &req)));
+                b.iter(|| black_box(index.search_uncached(&library, &req)));
             });
         }
         group.bench_function("suggest", |b| {
@@ -202,7 +202,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function("warm_restart_to_first_answer", |b| {
             b.iter(|| {
                 let index = SearchIndex::open(&index_dir, &library).expect("reopen");
-                black_box(index.search(&library, &SearchRequest::new(QUERIES[0].1)))
+                black_box(index.search_uncached(&library, &SearchRequest::new(QUERIES[0].1)))
             });
         });
         group.finish();

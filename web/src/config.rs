@@ -33,6 +33,11 @@ pub struct Config {
     #[arg(long, env = "FIXKB_SEARCH_LOG_DAYS", default_value_t = 180, global = true)]
     pub search_log_days: u32,
 
+    /// Megabytes of recent search answers kept, so repeated searches skip the index (0 turns
+    /// the cache off).
+    #[arg(long, env = "FIXKB_SEARCH_CACHE_MB", default_value_t = 32, global = true)]
+    pub search_cache_mb: u64,
+
     /// Admin token (environment only, never a flag: flags show up in process lists).
     #[arg(skip = std::env::var("FIXKB_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()))]
     pub admin_token: Option<String>,
@@ -48,6 +53,7 @@ impl Config {
             public_url: None,
             review_every: 365,
             search_log_days: 180,
+            search_cache_mb: 32,
             admin_token: None,
         }
     }

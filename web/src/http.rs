@@ -61,8 +61,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let options = crate::store::StoreOptions::from_config(&config);
     let store = tokio::task::spawn_blocking(move || crate::store::Store::open_with(&data, options)).await??;
     let index_dir = config.data.join("index");
+    let cache_bytes = config.search_cache_mb.saturating_mul(1024 * 1024);
     let (library, search) = tokio::task::spawn_blocking(move || {
-        let search = crate::search::SearchIndex::open(&index_dir, &library);
+        let search = crate::search::SearchIndex::open(&index_dir, &library).map(|mut search| {
+            search.set_answer_cache(cache_bytes);
+            search
+        });
         (library, search)
     })
     .await?;

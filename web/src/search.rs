@@ -19,6 +19,7 @@
 //! passes in, which also supplies synonyms.
 
 pub mod build;
+mod cache;
 pub mod cli;
 pub mod corpus;
 mod execute;

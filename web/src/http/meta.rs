@@ -109,6 +109,7 @@ pub async fn metrics(State(state): State<AppState>) -> crate::http::AppResult<im
     let stats = state.store.stats().await?;
     let errors = library.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = library.diagnostics.len() - errors;
+    let (cache_hits, cache_misses) = state.search.cache_counts();
     let gauges: [(&str, &str, u64); 9] = [
         (
             "fixkb_articles",
@@ -144,10 +145,27 @@ pub async fn metrics(State(state): State<AppState>) -> crate::http::AppResult<im
             stats.dropped_events,
         ),
     ];
+    let counters: [(&str, &str, u64); 2] = [
+        (
+            "fixkb_search_cache_hits_total",
+            "Searches answered from the cache of recent answers.",
+            cache_hits,
+        ),
+        (
+            "fixkb_search_cache_misses_total",
+            "Searches run against the index.",
+            cache_misses,
+        ),
+    ];
     let mut out = String::new();
     for (name, help, value) in gauges {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+        ));
+    }
+    for (name, help, value) in counters {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
         ));
     }
     out.push_str(&format!(

@@ -105,8 +105,12 @@ impl Weights {
 
 /// The built query plus what the results page needs from it.
 pub struct Built {
-    /// The query to run; `None` when there is nothing to search.
+    /// The query to run; `None` when there is nothing to search. It decides which articles
+    /// match and gives each its base score.
     pub query: Option<Box<dyn Query>>,
+    /// Clauses that only add to the score of articles `query` matched (phrase, coverage and
+    /// common-word boosts). Evaluated for the best candidates only (see `execute`).
+    pub boost: Option<Box<dyn Query>>,
     /// Terms to mark in snippets.
     pub highlight: Highlight,
     /// The query with unknown words corrected, if any were.
@@ -186,12 +190,13 @@ impl<'a> Builder<'a> {
         if should.is_empty() {
             should = std::mem::take(&mut optional);
         }
+        let mut boost: Option<Box<dyn Query>> = None;
         if !should.is_empty() {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
             if !optional.is_empty() {
                 // One seek-friendly union: these only score the articles found above.
                 let optional: Vec<Box<dyn Query>> = optional.into_iter().map(|(_, q)| q).collect();
-                clauses.push((Occur::Should, Box::new(SeekUnion::sum(optional))));
+                boost = Some(Box::new(SeekUnion::sum(optional)));
             }
             scored = true;
         }
@@ -234,6 +239,7 @@ impl<'a> Builder<'a> {
             .collect();
         Built {
             query,
+            boost,
             highlight,
             suggestion,
             concepts,

@@ -18,10 +18,36 @@ use super::suggest::kb_number;
 use super::{Facets, Hit, SearchIndex, SearchRequest, SearchResponse, article_url};
 
 impl SearchIndex {
-    /// Searches with the default weights. Never fails on user input: anything unreadable is
-    /// searched leniently, and index errors are logged and answered with no hits.
+    /// Searches with the default weights, answering a repeat from the cache of recent answers
+    /// while neither the content nor the index has changed. Never fails on user input:
+    /// anything unreadable is searched leniently, and index errors are logged and answered
+    /// with no hits.
     pub fn search(&self, library: &Library, req: &SearchRequest) -> SearchResponse {
+        let started = Instant::now();
+        let generation = self.reader.searcher().generation().generation_id();
+        let answer = self
+            .answers
+            .get_or_search(&library.revision, generation, req, || {
+                self.search_uncached(library, req)
+            });
+        let mut response = SearchResponse::clone(&answer);
+        response.took_ms = elapsed_ms(started);
+        response
+    }
+
+    /// Searches with the default weights, never from the cache (benchmarks use this).
+    pub fn search_uncached(&self, library: &Library, req: &SearchRequest) -> SearchResponse {
         self.search_with(library, req, &Weights::default())
+    }
+
+    /// Keeps about `bytes` of recent answers (0 turns the cache off); forgets those kept.
+    pub fn set_answer_cache(&mut self, bytes: u64) {
+        self.answers = super::cache::ResultCache::new(bytes);
+    }
+
+    /// (answers served from the cache, searches run) since start.
+    pub fn cache_counts(&self) -> (u64, u64) {
+        self.answers.counts()
     }
 
     /// Searches with explicit weights (the relevance set uses this to compare settings).
@@ -37,7 +63,7 @@ impl SearchIndex {
         if let Err(e) = self.run(library, req, weights, &mut response) {
             tracing::error!(error = %e, query = %req.q, "search failed");
         }
-        response.took_ms = (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
+        response.took_ms = elapsed_ms(started);
         response
     }
 
@@ -63,14 +89,14 @@ impl SearchIndex {
         let Some(query) = built.query else {
             return Ok(());
         };
-        // The best RERANK are re-ordered by coordination; the window never moves, so pages
-        // stay consistent.
-        let window = (req.offset + req.limit()).max(RERANK);
+        // Two passes. The first finds every match (for the total and the facet counts) and
+        // scores it by its words alone; the second adds the boosts (phrases, coverage, common
+        // words) to the best RESCORE, then re-orders the best RERANK by coordination. Both
+        // windows start at the first hit, so pages stay consistent.
+        let window = (req.offset + req.limit()).max(RESCORE);
         let top = tantivy::collector::TopDocs::with_limit(window).tweak_score(|segment: &SegmentReader| {
             let rank = segment.fast_fields().f64(names::RANK).ok();
-            move |doc: DocId, score: Score| {
-                score * rank.as_ref().and_then(|r| r.first(doc)).unwrap_or(1.0) as f32
-            }
+            move |doc: DocId, score: Score| score * rank_of(rank.as_ref(), doc)
         });
         let mut product_facets = FacetCollector::for_field(names::PRODUCTS);
         product_facets.add_facet(TantivyFacet::root());
@@ -78,6 +104,10 @@ impl SearchIndex {
         tag_facets.add_facet(TantivyFacet::root());
         let (mut top, total, product_counts, tag_counts) =
             searcher.search(&query, &(top, Count, product_facets, tag_facets))?;
+        if let Some(boost) = &built.boost {
+            add_boosts(&searcher, &mut top, boost.as_ref())?;
+            top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        }
         if weights.coord > 0.0 && built.concepts.len() > 1 {
             let head = top.len().min(RERANK);
             coordinate(&searcher, &mut top[..head], &built.concepts, weights.coord)?;
@@ -139,8 +169,80 @@ impl SearchIndex {
     }
 }
 
+/// Milliseconds since `started`, to the microsecond.
+fn elapsed_ms(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
 /// Candidates re-ordered by coordination.
 const RERANK: usize = 300;
+/// Candidates whose boosts are added after the first pass.
+const RESCORE: usize = 1_000;
+
+/// An article's static rank (a multiplier near 1; hub pages lower).
+fn rank_of(rank: Option<&tantivy::columnar::Column<f64>>, doc: DocId) -> Score {
+    rank.and_then(|r| r.first(doc)).unwrap_or(1.0) as Score
+}
+
+/// Calls `f(i, scorer)` for each hit `i` that `query` matches, visiting hits in index order
+/// so each segment's scorer only moves forward.
+fn for_each_match(
+    searcher: &Searcher,
+    hits: &[(Score, DocAddress)],
+    query: &dyn Query,
+    scoring: bool,
+    mut f: impl FnMut(usize, &mut dyn Scorer),
+) -> tantivy::Result<()> {
+    let enable = if scoring {
+        EnableScoring::enabled_from_searcher(searcher)
+    } else {
+        EnableScoring::disabled_from_searcher(searcher)
+    };
+    let weight = query.weight(enable)?;
+    let mut order: Vec<usize> = (0..hits.len()).collect();
+    order.sort_by_key(|&i| hits[i].1);
+    let mut scorer: Option<(u32, Box<dyn Scorer>)> = None;
+    for i in order {
+        let address = hits[i].1;
+        if scorer
+            .as_ref()
+            .is_none_or(|(segment, _)| *segment != address.segment_ord)
+        {
+            let reader = searcher.segment_reader(address.segment_ord);
+            scorer = Some((address.segment_ord, weight.scorer(reader, 1.0)?));
+        }
+        if let Some((_, s)) = scorer.as_mut()
+            && s.doc() <= address.doc_id
+            && s.seek(address.doc_id) == address.doc_id
+        {
+            f(i, s.as_mut());
+        }
+    }
+    Ok(())
+}
+
+/// Adds each hit's boost score (times its static rank, like the first pass's score).
+fn add_boosts(
+    searcher: &Searcher,
+    hits: &mut [(Score, DocAddress)],
+    boost: &dyn Query,
+) -> tantivy::Result<()> {
+    let mut extra = vec![0.0 as Score; hits.len()];
+    for_each_match(searcher, hits, boost, true, |i, scorer| extra[i] = scorer.score())?;
+    let ranks: Vec<_> = searcher
+        .segment_readers()
+        .iter()
+        .map(|segment| segment.fast_fields().f64(names::RANK).ok())
+        .collect();
+    for (hit, extra) in hits.iter_mut().zip(extra) {
+        if extra == 0.0 {
+            continue;
+        }
+        let rank = ranks.get(hit.1.segment_ord as usize).and_then(Option::as_ref);
+        hit.0 += extra * rank_of(rank, hit.1.doc_id);
+    }
+    Ok(())
+}
 
 /// Multiplies each hit's score by the share of the query's word weight (idf) it contains, to
 /// the power `exponent`: an article matching the rare word of "VMs drop off the network" beats
@@ -155,28 +257,9 @@ fn coordinate(
     if total <= 0.0 {
         return Ok(());
     }
-    let mut order: Vec<usize> = (0..hits.len()).collect();
-    order.sort_by_key(|&i| hits[i].1);
     let mut matched = vec![0.0f32; hits.len()];
     for (idf, query) in concepts {
-        let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
-        let mut scorer: Option<(u32, Box<dyn Scorer>)> = None;
-        for &i in &order {
-            let address = hits[i].1;
-            if scorer
-                .as_ref()
-                .is_none_or(|(segment, _)| *segment != address.segment_ord)
-            {
-                let reader = searcher.segment_reader(address.segment_ord);
-                scorer = Some((address.segment_ord, weight.scorer(reader, 1.0)?));
-            }
-            if let Some((_, s)) = scorer.as_mut()
-                && s.doc() <= address.doc_id
-                && s.seek(address.doc_id) == address.doc_id
-            {
-                matched[i] += idf;
-            }
-        }
+        for_each_match(searcher, hits, query.as_ref(), false, |i, _| matched[i] += idf)?;
     }
     for (hit, m) in hits.iter_mut().zip(matched) {
         hit.0 *= (m / total).clamp(0.05, 1.0).powf(exponent);

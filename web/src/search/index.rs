@@ -37,6 +37,8 @@ pub struct SearchIndex {
     pub(super) synonyms: super::synonyms::SynonymCache,
     /// Library facets for resolving filters, per content revision.
     pub(super) facet_cache: Mutex<Option<FacetCacheEntry>>,
+    /// Recent answers (see `search/cache.rs`).
+    pub(super) answers: super::cache::ResultCache,
     dir: Option<PathBuf>,
 }
 
@@ -170,6 +172,7 @@ impl SearchIndex {
             indexed: Mutex::new(HashMap::new()),
             synonyms: Default::default(),
             facet_cache: Mutex::new(None),
+            answers: Default::default(),
             dir,
         };
         *this.lock_indexed() = this.read_indexed()?;

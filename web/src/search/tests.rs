@@ -408,3 +408,49 @@ fn a_foreign_docs_folder_of_15000_files_indexes_and_serves() {
     assert!(!index.suggest(&lib, "troubleshoot pri", 5).is_empty());
     println!("15,000 foreign files: loaded in {loaded:.1?}, indexed in {built:.1?}");
 }
+
+#[test]
+fn a_repeated_search_is_answered_from_the_cache_until_the_content_changes() {
+    let (content, lib) = fixture();
+    let data = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(&data.path().join("index"), &lib).unwrap();
+    let request = SearchRequest::new("firewall");
+    let first = index.search(&lib, &request);
+    assert_eq!(index.cache_counts(), (0, 1));
+    let again = index.search(&lib, &request);
+    assert_eq!(index.cache_counts(), (1, 1), "the repeat is a cache hit");
+    assert_eq!(again.hits, first.hits);
+    assert_eq!((again.total, &again.facets), (first.total, &first.facets));
+
+    // Another page, filter or query is another answer.
+    let mut page_two = request.clone();
+    page_two.offset = 1;
+    index.search(&lib, &page_two);
+    index.search(&lib, &SearchRequest::new("firewall zebra"));
+    assert_eq!(index.cache_counts(), (1, 3));
+
+    // An edit changes the revision and the index generation: the old answer is not served.
+    write_files(
+        content.path(),
+        &[("access.md", &format!("{ACCESS}\n\nThe firewall zebra rule.\n"))],
+    );
+    let lib2 = Library::load(content.path(), Some(&lib));
+    index.update(&lib2).unwrap();
+    let after = index.search(&lib2, &request);
+    assert_eq!(index.cache_counts(), (1, 4));
+    assert_eq!(after.total, first.total + 1, "{after:?}");
+    assert!(after.hits.iter().any(|h| h.slug == "access"));
+}
+
+#[test]
+fn a_cache_of_size_zero_searches_every_time() {
+    let (_content, lib) = fixture();
+    let data = tempfile::tempdir().unwrap();
+    let mut index = SearchIndex::open(&data.path().join("index"), &lib).unwrap();
+    index.set_answer_cache(0);
+    let request = SearchRequest::new("firewall");
+    let first = index.search(&lib, &request);
+    let again = index.search(&lib, &request);
+    assert_eq!(index.cache_counts(), (0, 2));
+    assert_eq!(again.hits, first.hits);
+}

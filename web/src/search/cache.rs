@@ -1,0 +1,131 @@
+//! Recent answers. Helpdesk searches repeat (the same symptom reported by several users, a
+//! results page reloaded, the pager, the JSON client polling), so an answer is kept while
+//! neither the content nor the index changes: a repeat costs a look-up instead of a search.
+//!
+//! The key holds the content revision and the index generation, so any reload or re-index
+//! makes every older answer unreachable; the size bound evicts them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{SearchRequest, SearchResponse};
+
+/// Bytes of answers kept by default (estimated from their strings).
+pub const DEFAULT_BYTES: u64 = 32 * 1024 * 1024;
+/// Estimated size of one answer, for the table's initial size.
+const ANSWER_BYTES: u64 = 8 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    revision: String,
+    generation: u64,
+    q: String,
+    products: Vec<String>,
+    tags: Vec<String>,
+    limit: usize,
+    offset: usize,
+}
+
+#[derive(Clone)]
+struct Weigh;
+
+impl quick_cache::Weighter<Key, Arc<SearchResponse>> for Weigh {
+    fn weight(&self, key: &Key, answer: &Arc<SearchResponse>) -> u64 {
+        (key.q.len() + key.revision.len() + answer.approximate_size()) as u64
+    }
+}
+
+/// Answers by request, content revision and index generation.
+pub struct ResultCache {
+    /// `None` when the cache is off.
+    answers: Option<quick_cache::sync::Cache<Key, Arc<SearchResponse>, Weigh>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl ResultCache {
+    /// An empty cache holding about `bytes` of answers (0: a cache that keeps nothing).
+    pub fn new(bytes: u64) -> Self {
+        let items = usize::try_from(bytes / ANSWER_BYTES)
+            .unwrap_or(usize::MAX)
+            .max(16);
+        Self {
+            answers: (bytes > 0).then(|| quick_cache::sync::Cache::with_weighter(items, bytes, Weigh)),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// The kept answer to `req`, or the one `search` gives (then kept).
+    pub fn get_or_search(
+        &self,
+        revision: &str,
+        generation: u64,
+        req: &SearchRequest,
+        search: impl FnOnce() -> SearchResponse,
+    ) -> Arc<SearchResponse> {
+        let Some(answers) = &self.answers else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return Arc::new(search());
+        };
+        let key = Key {
+            revision: revision.to_owned(),
+            generation,
+            q: req.q.clone(),
+            products: req.products.clone(),
+            tags: req.tags.clone(),
+            limit: req.limit(),
+            offset: req.offset,
+        };
+        if let Some(answer) = answers.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return answer;
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let answer = Arc::new(search());
+        answers.insert(key, answer.clone());
+        answer
+    }
+
+    /// (answers served from the cache, answers searched) since start.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+}
+
+impl Default for ResultCache {
+    fn default() -> Self {
+        Self::new(DEFAULT_BYTES)
+    }
+}
+
+impl SearchResponse {
+    /// Rough heap size, for the cache's bound.
+    fn approximate_size(&self) -> usize {
+        let hits: usize = self
+            .hits
+            .iter()
+            .map(|h| {
+                h.slug.len()
+                    + h.title.len()
+                    + h.url.len()
+                    + h.path.len()
+                    + h.summary.len()
+                    + h.snippet_html.len()
+                    + h.products.iter().chain(&h.tags).map(String::len).sum::<usize>()
+                    + 256
+            })
+            .sum();
+        let facets: usize = self
+            .facets
+            .products
+            .iter()
+            .chain(&self.facets.tags)
+            .map(|f| f.value.len() + 48)
+            .sum();
+        self.query.len() + hits + facets + 256
+    }
+}
