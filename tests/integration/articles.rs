@@ -194,3 +194,45 @@ async fn article_page_offers_feedback_and_counts_the_view() {
     app.state.store.flush().await.expect("flush");
     assert_eq!(app.state.store.article_views("offload").await.expect("views"), 2);
 }
+
+#[tokio::test]
+async fn article_pages_carry_an_etag_that_changes_with_the_content() {
+    let app = TestApp::with_files(&[(
+        "a.md",
+        "---\ntitle: Spooler stalls\nsummary: First version.\n---\nBody one.\n",
+    )]);
+    let first = app.get("/kb/a").await;
+    assert_eq!(first.status, 200);
+    let etag = first.header("etag").to_owned();
+    assert!(etag.starts_with('"') && etag.len() > 2, "{etag}");
+    assert_eq!(first.header("cache-control"), "no-cache");
+
+    // A repeat is the same page; a browser holding it gets 304 and no body.
+    let again = app.get("/kb/a").await;
+    assert_eq!(
+        (again.text(), again.header("etag")),
+        (first.text(), etag.as_str())
+    );
+    let request = |tag: &str| {
+        axum::http::Request::get("/kb/a")
+            .header("if-none-match", tag)
+            .body(axum::body::Body::empty())
+            .expect("request")
+    };
+    let not_modified = app.request(request(&etag)).await;
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.text().is_empty());
+    assert_eq!(app.request(request("\"other\"")).await.status, 200);
+
+    // An edit is a new page with a new tag, and the old tag no longer matches.
+    crate::common::write(
+        &app.content,
+        "a.md",
+        "---\ntitle: Spooler stalls\nsummary: Second version.\n---\nBody two.\n",
+    );
+    app.state.reload();
+    let edited = app.get("/kb/a").await;
+    assert!(edited.text().contains("Body two."), "{}", edited.text());
+    assert_ne!(edited.header("etag"), etag);
+    assert_eq!(app.request(request(&etag)).await.status, 200);
+}

@@ -10,6 +10,7 @@ pub mod feedback;
 pub mod fixes;
 pub mod home;
 pub mod meta;
+pub mod pages;
 pub mod receipts;
 mod router;
 pub mod search;

@@ -26,6 +26,8 @@ pub struct App {
     pub store: Store,
     /// The search index; kept in step with the library by [`App::swap_library`].
     pub search: SearchIndex,
+    /// Rendered article pages (see `http/pages.rs`).
+    pub pages: crate::http::pages::PageCache,
     library: RwLock<Arc<Library>>,
 }
 
@@ -56,6 +58,7 @@ impl App {
             config,
             store,
             search,
+            pages: Default::default(),
             library: RwLock::new(Arc::new(library)),
         }
     }

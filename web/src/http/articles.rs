@@ -5,7 +5,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 
@@ -14,7 +14,7 @@ use crate::fixes::Fix;
 use crate::state::AppState;
 
 use super::extract::Path;
-use super::views::{HtmlTemplate, Layout, product_url, tag_url};
+use super::views::{Layout, product_url, tag_url};
 use super::{AppError, AppResult};
 
 /// `/kb/{slug}` rendered.
@@ -54,8 +54,12 @@ fn find<'a>(library: &'a Library, slug: &str) -> AppResult<Result<&'a Arc<Articl
     }
 }
 
-/// `GET /kb/{slug}`.
-pub async fn show_article(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
+/// `GET /kb/{slug}`: rendered once per content revision and day (see `http/pages.rs`).
+pub async fn show_article(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let library = state.library();
     let article = match find(&library, &slug)? {
         Ok(article) => article.clone(),
@@ -63,6 +67,17 @@ pub async fn show_article(State(state): State<AppState>, Path(slug): Path<String
     };
     state.store.record_view(&article.slug);
     let today = chrono::Utc::now().date_naive();
+    let page = state
+        .pages
+        .get_or_render(&library.revision, &article.slug, today, || {
+            article_page(&state, &library, article.clone(), today).render()
+        })
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("article page failed to render: {e}")))?;
+    Ok(page.respond(&headers))
+}
+
+/// The page of `article` as of `today`.
+fn article_page(state: &AppState, library: &Library, article: Arc<Article>, today: NaiveDate) -> ArticlePage {
     let stale_since = article
         .reviewed
         .or(article.published)
@@ -73,21 +88,20 @@ pub async fn show_article(State(state): State<AppState>, Path(slug): Path<String
         .filter_map(|id| library.fixes.get(id).cloned())
         .collect();
     let related = library.related(&article, 5).into_iter().cloned().collect();
-    let layout = Layout::new(&state, &article.title)
+    let layout = Layout::new(state, &article.title)
         .canonical(&format!("/kb/{}", article.slug))
         .describe(&article.summary);
     let layout = Layout {
         og_type: "article",
         ..layout
     };
-    Ok(HtmlTemplate(ArticlePage {
+    ArticlePage {
         layout,
         article,
         fixes,
         related,
         stale_since,
-    })
-    .into_response())
+    }
 }
 
 /// `GET /api/articles/{slug}`: the article's metadata and HTML as JSON.

@@ -1,17 +1,17 @@
 //! Analytics that request handlers fire and forget: searches, article views, downloads.
 //!
-//! Handlers push events into a bounded channel without waiting; one writer thread drains it and
-//! writes them in batches, one transaction per batch. A batch is written at most
-//! [`FLUSH_EVERY`] after its first event arrived, when it reaches [`MAX_BATCH`] events, when
-//! asked to ([`Writer::flush`]) and on shutdown. The same thread prunes the search log daily.
+//! Handlers push events onto a bounded queue without waiting and without waking anyone; one
+//! writer thread takes the queue every [`FLUSH_EVERY`] and writes it in one transaction. It
+//! wakes early when the queue reaches [`MAX_BATCH`] events, when asked to flush
+//! ([`Writer::flush_blocking`]) and on shutdown. The same thread prunes the search log daily.
 //!
-//! If the disk cannot keep up and the channel fills, new events are dropped and counted rather
+//! If the disk cannot keep up and the queue fills, new events are dropped and counted rather
 //! than slowing requests down: these are statistics, not records.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,8 +23,8 @@ use unicode_normalization::UnicodeNormalization;
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Events written per transaction at most.
 const MAX_BATCH: usize = 2_000;
-/// Events waiting in the channel at most; beyond that they are dropped (a few MB at most).
-const CHANNEL_CAPACITY: usize = 65_536;
+/// Events waiting at most; beyond that they are dropped (a few MB at most).
+const QUEUE_CAPACITY: usize = 65_536;
 /// Events kept for a retry after a failed write at most.
 const MAX_PENDING: usize = 50_000;
 /// How often the search log is pruned while running.
@@ -60,15 +60,25 @@ pub enum Event {
     },
 }
 
-enum Msg {
-    Event(Event),
-    Flush(mpsc::Sender<()>),
-    Shutdown,
+/// What handlers and the writer thread share.
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Woken for a flush, a shutdown or a full batch; otherwise the writer wakes on its own
+    /// every [`FLUSH_EVERY`], so a page view costs a push under an uncontended lock and no
+    /// thread wake-up.
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Queue {
+    events: Vec<Event>,
+    flushes: Vec<mpsc::Sender<()>>,
+    shutdown: bool,
 }
 
 /// The handle to the writer thread.
 pub(crate) struct Writer {
-    tx: SyncSender<Msg>,
+    shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
     dropped: Arc<AtomicU64>,
 }
@@ -76,27 +86,41 @@ pub(crate) struct Writer {
 impl Writer {
     /// Starts the writer thread on the store's write connection.
     pub(crate) fn start(conn: Arc<Mutex<Connection>>, retention_days: u32) -> anyhow::Result<Self> {
-        let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
-        let thread = std::thread::Builder::new()
-            .name("fixkb-store-writer".into())
-            .spawn(move || run(&rx, &conn, retention_days))
-            .context("starting the analytics writer thread")?;
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+        });
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("fixkb-store-writer".into())
+                .spawn(move || run(&shared, &conn, retention_days))
+                .context("starting the analytics writer thread")?
+        };
         Ok(Self {
-            tx,
+            shared,
             thread: Mutex::new(Some(thread)),
             dropped: Arc::new(AtomicU64::new(0)),
         })
     }
 
-    /// Queues an event without waiting; drops it if the queue is full or closed.
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.shared.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues an event without waiting; drops it if the queue is full or the writer stopped.
     pub(crate) fn send(&self, event: Event) {
-        match self.tx.try_send(Msg::Event(event)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                if self.dropped.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
-                    tracing::warn!("analytics queue full or closed; dropping events");
-                }
+        let mut queue = self.queue();
+        if queue.shutdown || queue.events.len() >= QUEUE_CAPACITY {
+            drop(queue);
+            if self.dropped.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
+                tracing::warn!("analytics queue full or closed; dropping events");
             }
+            return;
+        }
+        queue.events.push(event);
+        if queue.events.len() == MAX_BATCH {
+            self.shared.wake.notify_one();
         }
     }
 
@@ -108,17 +132,24 @@ impl Writer {
     /// Blocks until every event queued before this call is written (or the writer is gone).
     pub(crate) fn flush_blocking(&self) {
         let (ack_tx, ack_rx) = mpsc::channel();
-        if self.tx.send(Msg::Flush(ack_tx)).is_ok() {
-            // An error only means the thread has already stopped, after its final flush.
-            let _ = ack_rx.recv();
+        {
+            let mut queue = self.queue();
+            if queue.shutdown {
+                return;
+            }
+            queue.flushes.push(ack_tx);
         }
+        self.shared.wake.notify_one();
+        // An error only means the thread has already stopped, after its final flush.
+        let _ = ack_rx.recv();
     }
 
     /// Writes what is queued and stops the thread. Later events are dropped. Idempotent.
     pub(crate) fn shutdown_blocking(&self) {
         let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(handle) = handle {
-            let _ = self.tx.send(Msg::Shutdown);
+            self.queue().shutdown = true;
+            self.shared.wake.notify_one();
             if handle.join().is_err() {
                 tracing::error!("the analytics writer thread panicked");
             }
@@ -132,30 +163,22 @@ impl Drop for Writer {
     }
 }
 
-fn run(rx: &mpsc::Receiver<Msg>, conn: &Mutex<Connection>, retention_days: u32) {
+fn run(shared: &Shared, conn: &Mutex<Connection>, retention_days: u32) {
     let mut batch: Vec<Event> = Vec::new();
-    let mut deadline: Option<Instant> = None;
     let mut next_prune = Instant::now() + PRUNE_EVERY;
     loop {
-        let wake = deadline.unwrap_or(next_prune).min(next_prune);
-        let msg = rx.recv_timeout(wake.saturating_duration_since(Instant::now()));
-        let mut stop = false;
-        let mut ack = None;
-        match msg {
-            Ok(Msg::Event(event)) => {
-                batch.push(event);
-                deadline.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
-            }
-            Ok(Msg::Flush(tx)) => ack = Some(tx),
-            Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => stop = true,
-            Err(RecvTimeoutError::Timeout) => {}
-        }
-        if !batch.is_empty()
-            && (stop
-                || ack.is_some()
-                || batch.len() >= MAX_BATCH
-                || deadline.is_some_and(|d| d <= Instant::now()))
-        {
+        let (acks, stop) = {
+            let mut queue = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let idle = |q: &mut Queue| !q.shutdown && q.flushes.is_empty() && q.events.len() < MAX_BATCH;
+            queue = shared
+                .wake
+                .wait_timeout_while(queue, FLUSH_EVERY, idle)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            batch.append(&mut queue.events);
+            (std::mem::take(&mut queue.flushes), queue.shutdown)
+        };
+        if !batch.is_empty() {
             let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
             match write_batch(&mut conn, &batch) {
                 Ok(()) => batch.clear(),
@@ -166,7 +189,6 @@ fn run(rx: &mpsc::Receiver<Msg>, conn: &Mutex<Connection>, retention_days: u32) 
                     }
                 }
             }
-            deadline = (!batch.is_empty()).then(|| Instant::now() + FLUSH_EVERY);
         }
         if Instant::now() >= next_prune {
             let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
@@ -175,7 +197,7 @@ fn run(rx: &mpsc::Receiver<Msg>, conn: &Mutex<Connection>, retention_days: u32) 
             }
             next_prune = Instant::now() + PRUNE_EVERY;
         }
-        if let Some(ack) = ack {
+        for ack in acks {
             let _ = ack.send(());
         }
         if stop {

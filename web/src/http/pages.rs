@@ -1,0 +1,122 @@
+//! Rendered article pages, kept while the content and the date stay the same.
+//!
+//! An article page depends only on the content snapshot (the article, its fixes, related
+//! articles), the configuration and today's date (the "needs review" notice), so it is
+//! rendered once per content revision and day and then served as stored bytes, with an ETag
+//! so a browser's reload is answered `304 Not Modified`. The cache is bounded in bytes; pages
+//! nobody asks for again are evicted.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+
+/// Bytes of rendered pages kept.
+const CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
+/// Estimated size of a page, for the table's initial size.
+const PAGE_BYTES: u64 = 24 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    revision: String,
+    slug: String,
+    day: NaiveDate,
+}
+
+/// A rendered page and its entity tag.
+#[derive(Clone)]
+pub struct Page {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+#[derive(Clone)]
+struct Weigh;
+
+impl quick_cache::Weighter<Key, Page> for Weigh {
+    fn weight(&self, key: &Key, page: &Page) -> u64 {
+        (key.revision.len() + key.slug.len() + page.body.len() + 64) as u64
+    }
+}
+
+/// Rendered pages by content revision, slug and day.
+pub struct PageCache {
+    pages: quick_cache::sync::Cache<Key, Page, Weigh>,
+}
+
+impl PageCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self {
+            pages: quick_cache::sync::Cache::with_weighter(
+                (CAPACITY_BYTES / PAGE_BYTES) as usize,
+                CAPACITY_BYTES,
+                Weigh,
+            ),
+        }
+    }
+
+    /// The page for `slug` in content `revision` on `day`, rendered by `render` when not kept.
+    pub fn get_or_render<E>(
+        &self,
+        revision: &str,
+        slug: &str,
+        day: NaiveDate,
+        render: impl FnOnce() -> Result<String, E>,
+    ) -> Result<Page, E> {
+        let key = Key {
+            revision: revision.to_owned(),
+            slug: slug.to_owned(),
+            day,
+        };
+        if let Some(page) = self.pages.get(&key) {
+            return Ok(page);
+        }
+        let html = render()?;
+        let tag = crate::util::short_hash(html.as_bytes());
+        let page = Page {
+            etag: HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"0\"")),
+            body: Bytes::from(html),
+        };
+        self.pages.insert(key, page.clone());
+        Ok(page)
+    }
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Page {
+    /// The page as a response: `304` when the request already holds this version.
+    pub fn respond(self, request: &HeaderMap) -> Response {
+        let fresh = request
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| {
+                let t = t.trim();
+                t == "*" || t.trim_start_matches("W/").as_bytes() == self.etag.as_bytes()
+            });
+        let headers = [
+            (header::ETAG, self.etag),
+            // Revalidate every time: content can change at any moment, and the check is cheap.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ];
+        if fresh {
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        }
+        (
+            headers,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            self.body,
+        )
+            .into_response()
+    }
+}
