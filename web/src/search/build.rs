@@ -139,6 +139,8 @@ pub struct Builder<'a> {
     /// Per typed word, its concept (`None` for stop words and repeats).
     concept_of: Vec<Option<usize>>,
     concepts: Vec<Concept>,
+    /// The clauses of typed words most articles contain.
+    common: Vec<Box<dyn Query>>,
 }
 
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
@@ -166,6 +168,7 @@ impl<'a> Builder<'a> {
             plain: schema::plain(),
             concept_of: Vec::new(),
             concepts: Vec::new(),
+            common: Vec::new(),
         }
     }
 
@@ -187,19 +190,43 @@ impl<'a> Builder<'a> {
         if !parsed.words.is_empty() {
             suggestion = self.words(parsed, input, &mut should, &mut optional, &mut highlight);
         }
-        if should.is_empty() {
-            should = std::mem::take(&mut optional);
+        let common = std::mem::take(&mut self.common);
+        if !should.is_empty() {
+            // Common words only add to the score of articles found through rarer ones.
+            optional.extend(common.into_iter().map(|q| (Occur::Should, q)));
+        } else if self.concepts.len() > 1 && self.concepts.len() == common.len() {
+            // Only common words ("cluster service"): the articles containing each of them (or
+            // a synonym, correction or completion of it), not nearly every article.
+            let each: Clauses = self
+                .concepts
+                .iter()
+                .map(|c| {
+                    let alternatives = c.queries.iter().map(|q| (Occur::Should, q.box_clone())).collect();
+                    (
+                        Occur::Must,
+                        Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(each))));
+            scored = true;
+        } else {
+            should = common
+                .into_iter()
+                .map(|q| (Occur::Should, q))
+                .chain(optional)
+                .collect();
+            optional = Vec::new();
         }
-        let mut boost: Option<Box<dyn Query>> = None;
         if !should.is_empty() {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
-            if !optional.is_empty() {
-                // One seek-friendly union: these only score the articles found above.
-                let optional: Vec<Box<dyn Query>> = optional.into_iter().map(|(_, q)| q).collect();
-                boost = Some(Box::new(SeekUnion::sum(optional)));
-            }
             scored = true;
         }
+        // One seek-friendly union: these only score the articles found above.
+        let boost: Option<Box<dyn Query>> = (!optional.is_empty()).then(|| {
+            let optional: Vec<Box<dyn Query>> = optional.into_iter().map(|(_, q)| q).collect();
+            Box::new(SeekUnion::sum(optional)) as Box<dyn Query>
+        });
         for phrase in &parsed.phrases {
             if let Some(q) = self.phrase_anywhere(phrase, 1.0, Some(&mut highlight)) {
                 clauses.push((Occur::Must, q));
@@ -320,7 +347,7 @@ impl<'a> Builder<'a> {
             // walks every article for "server" or "update".
             if common {
                 common_words.insert(word_index);
-                optional.push((Occur::Should, Box::new(q)));
+                self.common.push(Box::new(q));
             } else {
                 should.push((Occur::Should, Box::new(q)));
             }
@@ -352,7 +379,7 @@ impl<'a> Builder<'a> {
             for ((_, fw), clauses) in fields.into_iter().zip(covering) {
                 if clauses.len() >= 3 {
                     let needed = (clauses.len() * 3).div_ceil(5);
-                    let q = BooleanQuery::with_minimum_required_clauses(clauses, needed);
+                    let q = SeekUnion::at_least(clauses.into_iter().map(|(_, q)| q).collect(), needed);
                     optional.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(q), fw * w.coverage)),

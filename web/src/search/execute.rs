@@ -3,10 +3,10 @@
 
 use std::time::Instant;
 
-use tantivy::collector::{Count, FacetCollector, FacetCounts};
+use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{EnableScoring, Query, Scorer};
 use tantivy::schema::Facet as TantivyFacet;
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher};
 
 use crate::content::{Facet, Library};
 
@@ -90,24 +90,19 @@ impl SearchIndex {
             return Ok(());
         };
         // Two passes. The first finds every match (for the total and the facet counts) and
-        // scores it by its words alone; the second adds the boosts (phrases, coverage, common
-        // words) to the best RESCORE, then re-orders the best RERANK by coordination. Both
-        // windows start at the first hit, so pages stay consistent.
+        // scores it by its words alone; the second takes the best RESCORE, adds their boosts
+        // (phrases, coverage, common words) and applies their static rank, then re-orders the
+        // best RERANK by coordination. Both windows start at the first hit, so pages stay
+        // consistent.
         let window = (req.offset + req.limit()).max(RESCORE);
-        let top = tantivy::collector::TopDocs::with_limit(window).tweak_score(|segment: &SegmentReader| {
-            let rank = segment.fast_fields().f64(names::RANK).ok();
-            move |doc: DocId, score: Score| score * rank_of(rank.as_ref(), doc)
-        });
         let mut product_facets = FacetCollector::for_field(names::PRODUCTS);
         product_facets.add_facet(TantivyFacet::root());
         let mut tag_facets = FacetCollector::for_field(names::TAGS);
         tag_facets.add_facet(TantivyFacet::root());
+        let top = TopDocs::with_limit(window).order_by_score();
         let (mut top, total, product_counts, tag_counts) =
             searcher.search(&query, &(top, Count, product_facets, tag_facets))?;
-        if let Some(boost) = &built.boost {
-            add_boosts(&searcher, &mut top, boost.as_ref())?;
-            top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        }
+        rescore(&searcher, &mut top, built.boost.as_deref())?;
         if weights.coord > 0.0 && built.concepts.len() > 1 {
             let head = top.len().min(RERANK);
             coordinate(&searcher, &mut top[..head], &built.concepts, weights.coord)?;
@@ -221,26 +216,29 @@ fn for_each_match(
     Ok(())
 }
 
-/// Adds each hit's boost score (times its static rank, like the first pass's score).
-fn add_boosts(
+/// Adds each hit's boost score, multiplies by its static rank, and sorts best first.
+fn rescore(
     searcher: &Searcher,
     hits: &mut [(Score, DocAddress)],
-    boost: &dyn Query,
+    boost: Option<&dyn Query>,
 ) -> tantivy::Result<()> {
-    let mut extra = vec![0.0 as Score; hits.len()];
-    for_each_match(searcher, hits, boost, true, |i, scorer| extra[i] = scorer.score())?;
+    if let Some(boost) = boost {
+        let mut extra = vec![0.0 as Score; hits.len()];
+        for_each_match(searcher, hits, boost, true, |i, scorer| extra[i] = scorer.score())?;
+        for (hit, extra) in hits.iter_mut().zip(extra) {
+            hit.0 += extra;
+        }
+    }
     let ranks: Vec<_> = searcher
         .segment_readers()
         .iter()
         .map(|segment| segment.fast_fields().f64(names::RANK).ok())
         .collect();
-    for (hit, extra) in hits.iter_mut().zip(extra) {
-        if extra == 0.0 {
-            continue;
-        }
+    for hit in hits.iter_mut() {
         let rank = ranks.get(hit.1.segment_ord as usize).and_then(Option::as_ref);
-        hit.0 += extra * rank_of(rank, hit.1.doc_id);
+        hit.0 *= rank_of(rank, hit.1.doc_id);
     }
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     Ok(())
 }
 
