@@ -108,9 +108,11 @@ pub struct Built {
     /// The query to run; `None` when there is nothing to search. It decides which articles
     /// match and gives each its base score.
     pub query: Option<Box<dyn Query>>,
-    /// Clauses that only add to the score of articles `query` matched (phrase, coverage and
-    /// common-word boosts). Evaluated for the best candidates only (see `execute`).
+    /// Clauses that only add to the score of articles `query` matched (phrase and common-word
+    /// boosts). Evaluated for the best candidates only (see `execute`).
     pub boost: Option<Box<dyn Query>>,
+    /// Coverage boosts, also for the best candidates only.
+    pub coverage: Vec<Coverage>,
     /// Terms to mark in snippets.
     pub highlight: Highlight,
     /// The query with unknown words corrected, if any were.
@@ -118,6 +120,18 @@ pub struct Built {
     /// Each distinct word: its weight (inverse document frequency) and a query matching the
     /// articles that contain it (or its synonyms, corrections, completions).
     pub concepts: Vec<(f32, Box<dyn Query>)>,
+}
+
+/// Most of the query's words in one short field (title, symptoms): rewards the article whose
+/// symptom reads like the query over one that merely repeats some of its words. An article
+/// matching at least `needed` of `clauses` gains `factor` × the sum of their scores.
+pub struct Coverage {
+    /// The field's weight times [`Weights::coverage`].
+    pub factor: f32,
+    /// Clauses that must match.
+    pub needed: usize,
+    /// One per typed word, in that field.
+    pub clauses: Vec<Box<dyn Query>>,
 }
 
 /// One typed word while the query is being built.
@@ -141,6 +155,7 @@ pub struct Builder<'a> {
     concepts: Vec<Concept>,
     /// The clauses of typed words most articles contain.
     common: Vec<Box<dyn Query>>,
+    coverage: Vec<Coverage>,
 }
 
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
@@ -169,6 +184,7 @@ impl<'a> Builder<'a> {
             concept_of: Vec::new(),
             concepts: Vec::new(),
             common: Vec::new(),
+            coverage: Vec::new(),
         }
     }
 
@@ -267,6 +283,7 @@ impl<'a> Builder<'a> {
         Built {
             query,
             boost,
+            coverage: std::mem::take(&mut self.coverage),
             highlight,
             suggestion,
             concepts,
@@ -378,12 +395,11 @@ impl<'a> Builder<'a> {
             let fields = [(self.fields.title, w.title), (self.fields.symptoms, w.symptoms)];
             for ((_, fw), clauses) in fields.into_iter().zip(covering) {
                 if clauses.len() >= 3 {
-                    let needed = (clauses.len() * 3).div_ceil(5);
-                    let q = SeekUnion::at_least(clauses.into_iter().map(|(_, q)| q).collect(), needed);
-                    optional.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(q), fw * w.coverage)),
-                    ));
+                    self.coverage.push(Coverage {
+                        factor: fw * w.coverage,
+                        needed: (clauses.len() * 3).div_ceil(5),
+                        clauses: clauses.into_iter().map(|(_, q)| q).collect(),
+                    });
                 }
             }
         }

@@ -10,7 +10,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher};
 
 use crate::content::{Facet, Library};
 
-use super::build::{Builder, Weights};
+use super::build::{Builder, Coverage, Weights};
 use super::query;
 use super::schema::names;
 use super::snippet::Snippeter;
@@ -102,7 +102,7 @@ impl SearchIndex {
         let top = TopDocs::with_limit(window).order_by_score();
         let (mut top, total, product_counts, tag_counts) =
             searcher.search(&query, &(top, Count, product_facets, tag_facets))?;
-        rescore(&searcher, &mut top, built.boost.as_deref())?;
+        rescore(&searcher, &mut top, built.boost.as_deref(), &built.coverage)?;
         if weights.coord > 0.0 && built.concepts.len() > 1 {
             let head = top.len().min(RERANK);
             coordinate(&searcher, &mut top[..head], &built.concepts, weights.coord)?;
@@ -216,18 +216,35 @@ fn for_each_match(
     Ok(())
 }
 
-/// Adds each hit's boost score, multiplies by its static rank, and sorts best first.
+/// Adds each hit's boosts, multiplies by its static rank, and sorts best first.
 fn rescore(
     searcher: &Searcher,
     hits: &mut [(Score, DocAddress)],
     boost: Option<&dyn Query>,
+    coverage: &[Coverage],
 ) -> tantivy::Result<()> {
+    let mut extra = vec![0.0 as Score; hits.len()];
     if let Some(boost) = boost {
-        let mut extra = vec![0.0 as Score; hits.len()];
-        for_each_match(searcher, hits, boost, true, |i, scorer| extra[i] = scorer.score())?;
-        for (hit, extra) in hits.iter_mut().zip(extra) {
-            hit.0 += extra;
+        for_each_match(searcher, hits, boost, true, |i, scorer| {
+            extra[i] += scorer.score()
+        })?;
+    }
+    for cover in coverage {
+        let mut matched = vec![(0usize, 0.0 as Score); hits.len()];
+        for clause in &cover.clauses {
+            for_each_match(searcher, hits, clause.as_ref(), true, |i, scorer| {
+                matched[i].0 += 1;
+                matched[i].1 += scorer.score();
+            })?;
         }
+        for (extra, (count, sum)) in extra.iter_mut().zip(matched) {
+            if count >= cover.needed {
+                *extra += cover.factor * sum;
+            }
+        }
+    }
+    for (hit, extra) in hits.iter_mut().zip(extra) {
+        hit.0 += extra;
     }
     let ranks: Vec<_> = searcher
         .segment_readers()

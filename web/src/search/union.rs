@@ -16,8 +16,6 @@ use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 pub struct SeekUnion {
     children: Vec<Box<dyn Query>>,
     tie: Option<Score>,
-    /// Children that must match for a document to match.
-    min: usize,
 }
 
 impl Clone for SeekUnion {
@@ -25,7 +23,6 @@ impl Clone for SeekUnion {
         Self {
             children: self.children.iter().map(|c| c.box_clone()).collect(),
             tie: self.tie,
-            min: self.min,
         }
     }
 }
@@ -36,27 +33,12 @@ impl SeekUnion {
         Self {
             children,
             tie: Some(tie),
-            min: 1,
         }
     }
 
     /// Score = sum of the matching children.
     pub fn sum(children: Vec<Box<dyn Query>>) -> Self {
-        Self {
-            children,
-            tie: None,
-            min: 1,
-        }
-    }
-
-    /// Matches documents matching at least `min` children; score = their sum. (tantivy's
-    /// minimum-match union moves one document at a time when sought.)
-    pub fn at_least(children: Vec<Box<dyn Query>>, min: usize) -> Self {
-        Self {
-            children,
-            tie: None,
-            min: min.max(1),
-        }
+        Self { children, tie: None }
     }
 }
 
@@ -70,7 +52,6 @@ impl Query for SeekUnion {
         Ok(Box::new(SeekUnionWeight {
             children,
             tie: self.tie,
-            min: self.min,
         }))
     }
 
@@ -84,7 +65,6 @@ impl Query for SeekUnion {
 struct SeekUnionWeight {
     children: Vec<Box<dyn Weight>>,
     tie: Option<Score>,
-    min: usize,
 }
 
 impl Weight for SeekUnionWeight {
@@ -96,17 +76,15 @@ impl Weight for SeekUnionWeight {
                 scorers.push(scorer);
             }
         }
-        if scorers.len() < self.min {
+        if scorers.is_empty() {
             return Ok(Box::new(EmptyScorer));
         }
         let mut union = SeekUnionScorer {
             scorers,
             doc: 0,
             tie: self.tie,
-            min: self.min,
         };
         union.doc = union.min_doc();
-        union.settle();
         Ok(Box::new(union))
     }
 
@@ -125,34 +103,11 @@ struct SeekUnionScorer {
     scorers: Vec<Box<dyn Scorer>>,
     doc: DocId,
     tie: Option<Score>,
-    min: usize,
 }
 
 impl SeekUnionScorer {
     fn min_doc(&self) -> DocId {
         self.scorers.iter().map(|s| s.doc()).min().unwrap_or(TERMINATED)
-    }
-
-    /// Moves on from the current document until enough children match it.
-    fn settle(&mut self) -> DocId {
-        while self.min > 1
-            && self.doc != TERMINATED
-            && self.scorers.iter().filter(|s| s.doc() == self.doc).count() < self.min
-        {
-            self.step();
-        }
-        self.doc
-    }
-
-    /// Moves every child on the current document to its next one.
-    fn step(&mut self) {
-        let current = self.doc;
-        for scorer in &mut self.scorers {
-            if scorer.doc() == current {
-                scorer.advance();
-            }
-        }
-        self.doc = self.min_doc();
     }
 }
 
@@ -161,8 +116,14 @@ impl DocSet for SeekUnionScorer {
         if self.doc == TERMINATED {
             return TERMINATED;
         }
-        self.step();
-        self.settle()
+        let current = self.doc;
+        for scorer in &mut self.scorers {
+            if scorer.doc() == current {
+                scorer.advance();
+            }
+        }
+        self.doc = self.min_doc();
+        self.doc
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
@@ -175,7 +136,7 @@ impl DocSet for SeekUnionScorer {
             }
         }
         self.doc = self.min_doc();
-        self.settle()
+        self.doc
     }
 
     fn doc(&self) -> DocId {
@@ -261,70 +222,6 @@ mod tests {
         assert_eq!(x.len(), y.len());
         for (p, q) in x.iter().zip(&y) {
             assert!((p.0 - q.0).abs() < 1e-4, "{p:?} {q:?}");
-        }
-    }
-
-    #[test]
-    fn at_least_matches_and_scores_like_a_minimum_match_union() {
-        let mut b = Schema::builder();
-        let f = b.add_text_field("f", TEXT);
-        let index = Index::create_in_ram(b.build());
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        let words = ["red", "fox", "cat", "owl"];
-        for i in 0..600usize {
-            let text: Vec<&str> = words
-                .iter()
-                .enumerate()
-                .filter(|(w, _)| (i >> w) & 1 == 1 || i % (w + 3) == 0)
-                .map(|(_, t)| *t)
-                .collect();
-            writer.add_document(doc!(f => text.join(" "))).unwrap();
-        }
-        writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
-        let children = || -> Vec<Box<dyn Query>> {
-            words
-                .iter()
-                .map(|t| {
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f, t),
-                        IndexRecordOption::WithFreqs,
-                    )) as Box<dyn Query>
-                })
-                .collect()
-        };
-        for min in 1..=4 {
-            let ours = SeekUnion::at_least(children(), min);
-            let clauses = children().into_iter().map(|q| (Occur::Should, q)).collect();
-            let theirs = BooleanQuery::with_minimum_required_clauses(clauses, min);
-            let all = |q: &dyn Query| {
-                let mut top = searcher
-                    .search(q, &TopDocs::with_limit(600).order_by_score())
-                    .unwrap();
-                top.sort_by_key(|t| t.1);
-                top
-            };
-            let (x, y) = (all(&ours), all(&theirs));
-            assert_eq!(x.len(), y.len(), "min {min}");
-            for (p, q) in x.iter().zip(&y) {
-                assert_eq!(p.1, q.1, "min {min}");
-                assert!((p.0 - q.0).abs() < 1e-4, "min {min}: {p:?} {q:?}");
-            }
-            // Seeking lands on the first qualifying document at or after the target.
-            let reader = searcher.segment_reader(0);
-            let weight = ours
-                .weight(EnableScoring::enabled_from_searcher(&searcher))
-                .unwrap();
-            let expected: Vec<DocId> = y.iter().map(|t| t.1.doc_id).collect();
-            for target in [0, 7, 100, 333, 599] {
-                let mut scorer = weight.scorer(reader, 1.0).unwrap();
-                let want = expected
-                    .iter()
-                    .copied()
-                    .find(|&d| d >= target)
-                    .unwrap_or(TERMINATED);
-                assert_eq!(scorer.seek(target), want, "min {min}, target {target}");
-            }
         }
     }
 }
