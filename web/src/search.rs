@@ -23,6 +23,7 @@ mod cache;
 pub mod cli;
 pub mod corpus;
 mod execute;
+mod facets;
 pub mod index;
 pub mod query;
 pub mod schema;

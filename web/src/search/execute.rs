@@ -3,9 +3,8 @@
 
 use std::time::Instant;
 
-use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{EnableScoring, Query, Scorer};
-use tantivy::schema::Facet as TantivyFacet;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher};
 
 use crate::content::{Facet, Library};
@@ -95,13 +94,9 @@ impl SearchIndex {
         // best RERANK by coordination. Both windows start at the first hit, so pages stay
         // consistent.
         let window = (req.offset + req.limit()).max(RESCORE);
-        let mut product_facets = FacetCollector::for_field(names::PRODUCTS);
-        product_facets.add_facet(TantivyFacet::root());
-        let mut tag_facets = FacetCollector::for_field(names::TAGS);
-        tag_facets.add_facet(TantivyFacet::root());
+        let facets = self.facet_tables.collector(&searcher)?;
         let top = TopDocs::with_limit(window).order_by_score();
-        let (mut top, total, product_counts, tag_counts) =
-            searcher.search(&query, &(top, Count, product_facets, tag_facets))?;
+        let (mut top, total, (products, tags)) = searcher.search(&query, &(top, Count, facets))?;
         rescore(&searcher, &mut top, built.boost.as_deref(), &built.coverage)?;
         if weights.coord > 0.0 && built.concepts.len() > 1 {
             let head = top.len().min(RERANK);
@@ -110,10 +105,7 @@ impl SearchIndex {
         }
         let top = top.into_iter().skip(req.offset).take(req.limit());
         response.total = total;
-        response.facets = Facets {
-            products: facet_values(&product_counts),
-            tags: facet_values(&tag_counts),
-        };
+        response.facets = Facets { products, tags };
         let mut snippeter = Snippeter::new();
         for (score, address) in top {
             let Some(article) = self
@@ -311,20 +303,5 @@ fn canonical<'a>(
             out.push(resolved);
         }
     }
-    out
-}
-
-fn facet_values(counts: &FacetCounts) -> Vec<Facet> {
-    let mut out: Vec<Facet> = counts
-        .get(TantivyFacet::root())
-        .filter_map(|(facet, count)| {
-            let value = facet.to_path().last()?.to_string();
-            Some(Facet {
-                value,
-                count: usize::try_from(count).unwrap_or(usize::MAX),
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     out
 }

@@ -37,6 +37,8 @@ pub struct SearchIndex {
     pub(super) synonyms: super::synonyms::SynonymCache,
     /// Library facets for resolving filters, per content revision.
     pub(super) facet_cache: Mutex<Option<FacetCacheEntry>>,
+    /// Per-segment product and tag tables (see `search/facets.rs`).
+    pub(super) facet_tables: super::facets::FacetTables,
     /// Recent answers (see `search/cache.rs`).
     pub(super) answers: super::cache::ResultCache,
     dir: Option<PathBuf>,
@@ -172,6 +174,7 @@ impl SearchIndex {
             indexed: Mutex::new(HashMap::new()),
             synonyms: Default::default(),
             facet_cache: Mutex::new(None),
+            facet_tables: Default::default(),
             answers: Default::default(),
             dir,
         };

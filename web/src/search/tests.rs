@@ -454,3 +454,56 @@ fn a_cache_of_size_zero_searches_every_time() {
     assert_eq!(index.cache_counts(), (0, 2));
     assert_eq!(again.hits, first.hits);
 }
+
+/// Product and tag counts computed from the hits themselves.
+fn counted_from_hits(response: &SearchResponse) -> (Vec<(String, usize)>, Vec<(String, usize)>) {
+    let count = |values: Vec<&String>| {
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for v in values {
+            *counts.entry(v.clone()).or_default() += 1;
+        }
+        let mut out: Vec<(String, usize)> = counts.into_iter().collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    };
+    (
+        count(response.hits.iter().flat_map(|h| &h.products).collect()),
+        count(response.hits.iter().flat_map(|h| &h.tags).collect()),
+    )
+}
+
+#[test]
+fn facet_counts_are_those_of_every_match_across_segments_and_edits() {
+    let (content, lib) = fixture();
+    let data = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(&data.path().join("index"), &lib).unwrap();
+    let check = |index: &SearchIndex, lib: &Library, q: &str| {
+        let mut request = SearchRequest::new(q);
+        request.limit = Some(MAX_LIMIT);
+        let response = index.search_uncached(lib, &request);
+        assert!(
+            response.total > 1 && response.total == response.hits.len(),
+            "{q}: {response:?}"
+        );
+        let pairs = |f: &[Facet]| f.iter().map(|f| (f.value.clone(), f.count)).collect::<Vec<_>>();
+        assert_eq!(
+            (pairs(&response.facets.products), pairs(&response.facets.tags)),
+            counted_from_hits(&response),
+            "{q}"
+        );
+    };
+    check(&index, &lib, "network");
+    check(&index, &lib, "offload network access");
+    // An edit adds a segment and deletes the old version of the article.
+    write_files(
+        content.path(),
+        &[(
+            "access.md",
+            &ACCESS.replace("tags: [updates]", "tags: [updates, networking]\n# network"),
+        )],
+    );
+    let lib2 = Library::load(content.path(), Some(&lib));
+    index.update(&lib2).unwrap();
+    check(&index, &lib2, "network");
+    check(&index, &lib2, "offload network access");
+}
