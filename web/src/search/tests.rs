@@ -455,8 +455,11 @@ fn a_cache_of_size_zero_searches_every_time() {
     assert_eq!(again.hits, first.hits);
 }
 
+/// Values with their counts, most common first.
+type Counted = Vec<(String, usize)>;
+
 /// Product and tag counts computed from the hits themselves.
-fn counted_from_hits(response: &SearchResponse) -> (Vec<(String, usize)>, Vec<(String, usize)>) {
+fn counted_from_hits(response: &SearchResponse) -> (Counted, Counted) {
     let count = |values: Vec<&String>| {
         let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
         for v in values {
