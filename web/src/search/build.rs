@@ -275,7 +275,8 @@ impl<'a> Builder<'a> {
                 let q: Box<dyn Query> = if c.queries.len() == 1 {
                     c.queries.into_iter().next().unwrap_or_else(|| Box::new(AllQuery))
                 } else {
-                    Box::new(BooleanQuery::union(c.queries))
+                    // Only ever sought (coordination), never driving: the seekable union.
+                    Box::new(SeekUnion::sum(c.queries))
                 };
                 (c.idf, q)
             })
