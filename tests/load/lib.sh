@@ -61,7 +61,8 @@ corpus_dir() {
     echo "$dir"
 }
 
-# start_fixkb CONTENT DATA LOG: starts the release binary on a free port; sets FIXKB_PID,
+# start_fixkb CONTENT DATA LOG: starts the release binary on a free port (extra flags in
+# FIXKB_EXTRA); sets FIXKB_PID,
 # FIXKB_PORT and FIXKB_STARTUP_S (seconds until /healthz answered).
 start_fixkb() {
     local content=$1 data=$2 logfile=$3
@@ -69,7 +70,8 @@ start_fixkb() {
     mkdir -p "$data"
     local started
     started=$(date +%s.%N)
-    "$BIN" serve --bind "127.0.0.1:$FIXKB_PORT" --content "$content" --data "$data" \
+    # shellcheck disable=SC2086 # FIXKB_EXTRA holds extra flags, split on spaces
+    "$BIN" serve --bind "127.0.0.1:$FIXKB_PORT" --content "$content" --data "$data" ${FIXKB_EXTRA:-} \
         2>"$logfile" >/dev/null &
     FIXKB_PID=$!
     STARTED_PIDS+=("$FIXKB_PID")

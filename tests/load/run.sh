@@ -6,7 +6,8 @@
 #   SOAK=600 tests/load/run.sh                         # then a 10-minute soak on the last corpus
 #
 # Settings (environment): DURATION seconds per route (20), CONNECTIONS (64), THREADS (2),
-# CORPORA ("starter 10000 100000"), SOAK seconds (0 = none), NO_BUILD=1 to reuse the binary.
+# CORPORA ("starter 10000 100000"), SOAK seconds (0 = none), NO_BUILD=1 to reuse the binary,
+# UNCACHED=0 to skip the second search run with the cache of recent answers off.
 # For each corpus: start fixkb on a free loopback port with a fresh data folder, wait for
 # /healthz, save every measured page into nginx's folder, then wrk each route against both.
 # RSS comes from /proc/PID/status: idle (after startup), the highest VmRSS sampled every half
@@ -21,6 +22,7 @@ THREADS=${THREADS:-2}
 CORPORA=${CORPORA:-starter 10000 100000}
 SOAK=${SOAK:-0}
 WARMUP=${WARMUP:-2}
+UNCACHED=${UNCACHED:-1}
 
 build_release
 mkdir -p "$WORK/results"
@@ -156,6 +158,7 @@ for corpus in $CORPORA; do
         elif ((settle > 0)); then
             errors="$errors (busy ${settle} s after)"
         fi
+        [[ $route == search ]] && search_nginx=$theirs
         printf '| %s `%s` | %.0f | %.2f | %.2f | %s | %.0f | %.2f | %.2f | %s |\n' \
             "$route" "$path" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
             "$errors" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
@@ -188,6 +191,31 @@ for corpus in $CORPORA; do
             echo
             echo "first $(printf '%s' "${samples[0]}"), last ${samples[-1]}, highest $(printf '%s\n' "${samples[@]}" | sort -n | tail -1); requests: $(field requests "$result"), $(field rps "$result") req/s, p99 $(field p99_ms "$result") ms, errors $(errors_of "$result")"
         } | tee -a "$REPORT"
+    fi
+    if ((UNCACHED)); then
+        # The same search mix with the cache of recent answers off: every request searches.
+        stop_fixkb
+        log "corpus $corpus: restarting fixkb with --search-cache-mb 0"
+        FIXKB_EXTRA="--search-cache-mb 0" start_fixkb "$content" "$RUN/data-$corpus" "$RUN/fixkb-$corpus-uncached.log"
+        base="http://127.0.0.1:$FIXKB_PORT"
+        path=$(route_path search)
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$RUN/search.lua" "$base$path" >/dev/null 2>&1
+        wait_idle "$FIXKB_PID" >/dev/null
+        ours=$(wrk_run "$base$path" "$RUN/search.lua")
+        theirs=${search_nginx:-}
+        ratio=$(awk -v a="$(field rps "$ours")" -v b="$(field rps "$theirs")" \
+            'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
+        {
+            echo
+            echo "$corpus, the search mix again with the cache of recent answers off (--search-cache-mb 0): every request searches the index."
+            echo
+            echo "| route | fixkb req/s | p50 ms | p99 ms | errors | nginx req/s | nginx p50 ms | nginx p99 ms | fixkb/nginx |"
+            echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        } | tee -a "$REPORT"
+        printf '| search, cache off `%s` | %.0f | %.2f | %.2f | %s | %.0f | %.2f | %.2f | %s |\n' \
+            "$path" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
+            "$(errors_of "$ours")" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
+            "$(field p99_ms "$theirs")" "$ratio" | tee -a "$REPORT"
     fi
     stop_fixkb
 done
