@@ -10,7 +10,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -75,13 +74,6 @@ pub fn router(state: AppState) -> Router {
     routes
         .fallback(not_found)
         .layer(ErrorPagesLayer(state.clone()))
-        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
-        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(header_layer(
-            header::REFERRER_POLICY,
-            "strict-origin-when-cross-origin",
-        ))
-        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -96,9 +88,10 @@ async fn not_found() -> AppError {
     AppError::not_found("There is nothing at this address. Try searching for what you need.")
 }
 
-/// Gives error responses their body: the HTML error page, or JSON under `/api`. A plain tower
-/// layer rather than `middleware::from_fn`, which boxes and clones the whole inner service
-/// for every request (measured: 8% of an article page's throughput).
+/// Gives error responses their body (the HTML error page, or JSON under `/api`) and every
+/// response the security headers it did not set itself. A plain tower layer rather than
+/// `middleware::from_fn`, which boxes and clones the whole inner service for every request
+/// (measured: 8% of an article page's throughput), and one layer rather than one per header.
 #[derive(Clone)]
 struct ErrorPagesLayer(AppState);
 
@@ -138,10 +131,17 @@ where
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
-            Ok(match response.extensions().get::<ErrorMarker>() {
+            let mut response = match response.extensions().get::<ErrorMarker>() {
                 Some(ErrorMarker(message)) => error_page(&state, uri.path(), response.status(), message),
                 None => response,
-            })
+            };
+            let headers = response.headers_mut();
+            for (name, value) in SECURITY_HEADERS {
+                if !headers.contains_key(&name) {
+                    headers.insert(name, HeaderValue::from_static(value));
+                }
+            }
+            Ok(response)
         })
     }
 }
@@ -165,7 +165,10 @@ fn error_page(state: &AppState, path: &str, status: StatusCode, message: &str) -
     render_error(status, message, format, layout)
 }
 
-/// Sets a security header on every response that did not set its own.
-fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-}
+/// Set on every response that does not set its own.
+const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CSP),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+];
