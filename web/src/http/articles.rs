@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
@@ -25,6 +26,8 @@ pub struct ArticlePage {
     pub layout: Layout,
     /// The article.
     pub article: Arc<Article>,
+    /// Its body HTML, read from wherever the body is kept.
+    pub html: String,
     /// Its fixes, in the order the article lists them.
     pub fixes: Vec<Arc<Fix>>,
     /// Related articles (shared tags and products).
@@ -73,6 +76,7 @@ pub async fn show_article(State(state): State<AppState>, Path(slug): Path<String
         .filter_map(|id| library.fixes.get(id).cloned())
         .collect();
     let related = library.related(&article, 5).into_iter().cloned().collect();
+    let html = body_html(&article)?;
     let layout = Layout::new(&state, &article.title)
         .canonical(&format!("/kb/{}", article.slug))
         .describe(&article.summary);
@@ -83,6 +87,7 @@ pub async fn show_article(State(state): State<AppState>, Path(slug): Path<String
     Ok(HtmlTemplate(ArticlePage {
         layout,
         article,
+        html,
         fixes,
         related,
         stale_since,
@@ -113,9 +118,18 @@ pub async fn article_json(State(state): State<AppState>, Path(slug): Path<String
         "aliases": article.aliases,
         "fixes": article.fixes,
         "toc": article.toc,
-        "html": article.html,
+        "html": body_html(article)?,
     }))
     .into_response())
+}
+
+/// The article's body HTML. A spill file that cannot be read is a logged 500, not a panic.
+fn body_html(article: &Article) -> AppResult<String> {
+    let html = article
+        .body
+        .html()
+        .with_context(|| format!("cannot read the body of {}", article.path))?;
+    Ok(html.into_owned())
 }
 
 /// A 301 to `location`: old links (ids, aliases) are permanent and search engines should
