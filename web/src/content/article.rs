@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use crate::markdown::{self, BrokenLink, LinkTarget, TocEntry};
+use crate::markdown::{self, BrokenLink, LinkTarget};
 
 use super::bodies::{Body, BodyParts};
 use super::frontmatter::{self, FieldError, FrontMatter};
@@ -34,10 +34,8 @@ pub struct Article {
     pub aliases: Vec<String>,
     /// Ids of the fixes it offers.
     pub fixes: Vec<String>,
-    /// Table of contents (h2/h3).
-    pub toc: Vec<TocEntry>,
-    /// The large parts (HTML, search text, code, headings, source), in memory or spilled to
-    /// disk: read them through its accessors.
+    /// The large parts (HTML, table of contents, search text, code, headings, source), in
+    /// memory or spilled to disk: read them through its accessors.
     pub body: Body,
     /// Hash of the source file, so the search index re-indexes only what changed.
     pub source_hash: String,
@@ -122,9 +120,9 @@ impl Draft {
                 .map(|a| a.trim_matches('/').to_lowercase())
                 .collect(),
             fixes: fm.fixes.clone(),
-            toc: rendered.toc,
             body: Body::new(BodyParts {
                 html: rendered.html,
+                toc: rendered.toc,
                 text: rendered.text,
                 code: rendered.code,
                 headings: rendered.headings,

@@ -1,5 +1,5 @@
-//! Article bodies: the large parts of an article (rendered HTML, search text, code, headings
-//! and the source file), kept in memory or spilled to a file.
+//! Article bodies: the large parts of an article (rendered HTML, table of contents, search
+//! text, code, headings and the source file), kept in memory or spilled to a file.
 //!
 //! At 100,000 articles the bodies weigh ~2 GB while everything listings, facets, links and the
 //! table of contents need weighs ~150 MB. The server therefore writes each body once, at load,
@@ -23,23 +23,28 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::markdown::TocEntry;
+
 /// The parts of a body, in the order they are written.
 #[derive(Debug, Clone, Copy)]
 enum Part {
     Html,
+    Toc,
     Text,
     Code,
     Headings,
     Source,
 }
 
-const PARTS: usize = 5;
+const PARTS: usize = 6;
 
 /// The large parts of one article, as rendering produces them.
 #[derive(Debug, Clone, Default)]
 pub struct BodyParts {
     /// Sanitized body HTML (without the leading `# H1`).
     pub html: String,
+    /// Table of contents (h2/h3): only the page shows it, so it need not stay in memory.
+    pub toc: Vec<TocEntry>,
     /// Plain body text for search and snippets.
     pub text: String,
     /// Code from the body for search.
@@ -105,6 +110,14 @@ impl Body {
         self.string(Part::Html, |p| &p.html)
     }
 
+    /// The table of contents (h2/h3).
+    pub fn toc(&self) -> io::Result<Cow<'_, [TocEntry]>> {
+        match &self.repr {
+            Repr::Memory(p) => Ok(Cow::Borrowed(&p.toc)),
+            Repr::Spilled { .. } => decode_toc(&self.read(Part::Toc)?).map(Cow::Owned),
+        }
+    }
+
     /// The plain body text (no code).
     pub fn text(&self) -> io::Result<Cow<'_, str>> {
         self.string(Part::Text, |p| &p.text)
@@ -135,11 +148,20 @@ impl Body {
     pub fn parts(&self) -> io::Result<BodyParts> {
         Ok(BodyParts {
             html: self.html()?.into_owned(),
+            toc: self.toc()?.into_owned(),
             text: self.text()?.into_owned(),
             code: self.code()?.into_owned(),
             headings: self.headings()?.into_owned(),
             source: self.source()?,
         })
+    }
+
+    /// Truncates the spill file under this body, so that reading any body in it fails.
+    #[cfg(test)]
+    pub(crate) fn break_storage(&self) {
+        if let Repr::Spilled { file, .. } = &self.repr {
+            file.set_len(0).unwrap();
+        }
     }
 
     fn string(&self, part: Part, field: impl Fn(&BodyParts) -> &String) -> io::Result<Cow<'_, str>> {
@@ -208,9 +230,11 @@ impl Spill {
         };
         self.buf.clear();
         let mut lens = [0; PARTS];
-        let headings = encode_list(&parts.headings);
+        let headings = encode_list(parts.headings.iter().map(String::as_str));
+        let toc = encode_toc(&parts.toc);
         let blocks: [&[u8]; PARTS] = [
             parts.html.as_bytes(),
+            &toc,
             parts.text.as_bytes(),
             parts.code.as_bytes(),
             &headings,
@@ -250,6 +274,9 @@ fn fingerprint(parts: &BodyParts) -> u64 {
     // SipHash with fixed keys: stable within the process, which is as long as handles live.
     let mut h = std::hash::DefaultHasher::new();
     parts.html.hash(&mut h);
+    for t in &parts.toc {
+        (t.level, &t.id, &t.text).hash(&mut h);
+    }
     parts.text.hash(&mut h);
     parts.code.hash(&mut h);
     parts.headings.hash(&mut h);
@@ -261,8 +288,36 @@ fn utf8(bytes: Vec<u8>) -> io::Result<String> {
     String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
+/// Entries as three list items each: level, id, text.
+fn encode_toc(toc: &[TocEntry]) -> Vec<u8> {
+    let levels: Vec<String> = toc.iter().map(|t| t.level.to_string()).collect();
+    encode_list(
+        toc.iter()
+            .zip(&levels)
+            .flat_map(|(t, level)| [level.as_str(), &t.id, &t.text]),
+    )
+}
+
+fn decode_toc(bytes: &[u8]) -> io::Result<Vec<TocEntry>> {
+    let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "corrupt table of contents");
+    let items = decode_list(bytes)?;
+    if items.len() % 3 != 0 {
+        return Err(corrupt());
+    }
+    items
+        .chunks_exact(3)
+        .map(|c| {
+            Ok(TocEntry {
+                level: c[0].parse().map_err(|_| corrupt())?,
+                id: c[1].clone(),
+                text: c[2].clone(),
+            })
+        })
+        .collect()
+}
+
 /// Strings as (u32 little-endian length, bytes) pairs: headings may hold any character.
-fn encode_list(items: &[String]) -> Vec<u8> {
+fn encode_list<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
     let mut out = Vec::new();
     for item in items {
         out.extend_from_slice(&(item.len() as u32).to_le_bytes());
@@ -291,6 +346,18 @@ mod tests {
     fn sample() -> BodyParts {
         BodyParts {
             html: "<p>Hello <code>x</code></p>".repeat(50),
+            toc: vec![
+                TocEntry {
+                    level: 2,
+                    id: "cause".into(),
+                    text: "Cause".into(),
+                },
+                TocEntry {
+                    level: 3,
+                    id: "x-y".into(),
+                    text: "X\ny".into(),
+                },
+            ],
             text: "Hello\nworld".into(),
             code: String::new(),
             headings: vec!["A".into(), "B\nwith a break".into(), String::new()],
@@ -310,6 +377,7 @@ mod tests {
         let parts = spilled.parts().unwrap();
         let want = sample();
         assert_eq!(parts.html, want.html);
+        assert_eq!(parts.toc, want.toc);
         assert_eq!(parts.text, want.text);
         assert_eq!(parts.code, want.code);
         assert_eq!(parts.headings, want.headings);
