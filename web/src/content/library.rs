@@ -36,7 +36,6 @@ pub struct Library {
     pub diagnostics: Vec<Diagnostic>,
     /// Short hash of every loaded file: identifies this version of the content.
     pub revision: String,
-    by_slug: HashMap<String, usize>,
     by_id: HashMap<u32, usize>,
     aliases: HashMap<String, usize>,
     /// Where bodies were spilled (`None`: kept in memory); a reload spills there too.
@@ -159,7 +158,7 @@ impl Library {
     /// Finds an article by slug, KB number (`1001`, `kb1001`) or alias.
     pub fn lookup(&self, key: &str) -> Lookup<'_> {
         let key = key.trim_matches('/').to_lowercase();
-        if let Some(&i) = self.by_slug.get(&key) {
+        if let Some(i) = self.position(&key) {
             return Lookup::Found(&self.articles[i]);
         }
         if let Some(&i) = parse_kb_number(&key).and_then(|id| self.by_id.get(&id)) {
@@ -171,9 +170,15 @@ impl Library {
         }
     }
 
+    /// Where the article with this slug sits in `articles`. A binary search (they are sorted
+    /// by slug) rather than a map: a map would hold a second copy of every slug.
+    fn position(&self, slug: &str) -> Option<usize> {
+        self.articles.binary_search_by(|a| a.slug.as_str().cmp(slug)).ok()
+    }
+
     /// The article with this canonical slug.
     pub fn article(&self, slug: &str) -> Option<&Arc<Article>> {
-        self.by_slug.get(slug).map(|&i| &self.articles[i])
+        self.position(slug).map(|i| &self.articles[i])
     }
 
     /// The article with this KB number.
@@ -194,7 +199,7 @@ impl Library {
     /// Up to `limit` (at most 5) articles sharing the most tags (worth 2) and products (1)
     /// with `article`, best first, ties by title.
     pub fn related(&self, article: &Article, limit: usize) -> Vec<&Arc<Article>> {
-        let Some(&index) = self.by_slug.get(&article.slug) else {
+        let Some(index) = self.position(&article.slug) else {
             return Vec::new();
         };
         let related = self.related[index].get_or_init(|| self.compute_related(index));
@@ -491,16 +496,12 @@ fn build(
     }
     library.articles.sort_by(|a, b| a.slug.cmp(&b.slug));
     for (i, a) in library.articles.iter().enumerate() {
-        library.by_slug.insert(a.slug.clone(), i);
         if let Some(id) = a.id {
             library.by_id.insert(id, i);
         }
     }
     for (alias, path) in alias_owner {
-        if let Some(&i) = path_to_slug
-            .get(path.as_str())
-            .and_then(|s| library.by_slug.get(s))
-        {
+        if let Some(i) = path_to_slug.get(path.as_str()).and_then(|s| library.position(s)) {
             library.aliases.insert(alias, i);
         }
     }
