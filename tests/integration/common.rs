@@ -77,7 +77,8 @@ impl TestApp {
         let data = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(&content, data.path());
         config.public_url = Some("https://kb.example.test".into());
-        let library = Library::load(&content, None);
+        // Bodies spilled to the data folder, as the server does.
+        let library = Library::load_spilled(&content, None, data.path());
         let state = AppState(Arc::new(App::new(config, library)));
         Self {
             state,

@@ -21,7 +21,7 @@ async fn bundled_content_loads_without_errors_or_warnings() {
         );
         for section in ["Symptoms", "Cause", "Resolution", "More information"] {
             assert!(
-                article.headings.iter().any(|h| h == section),
+                article.body.headings().unwrap().iter().any(|h| h == section),
                 "KB{id} lacks {section}"
             );
         }

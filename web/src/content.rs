@@ -5,6 +5,7 @@
 //! line, is skipped (or keeps its last good version on reload), and everything else serves.
 
 mod article;
+pub mod bodies;
 pub mod check;
 mod diagnostic;
 pub mod frontmatter;
@@ -13,6 +14,7 @@ mod synonyms;
 pub mod watch;
 
 pub use article::{Article, slug_from_path};
+pub use bodies::Body;
 pub use diagnostic::{Diagnostic, Severity};
 pub use library::{Facet, Library, Lookup, parse_kb_number};
 pub use synonyms::Synonyms;

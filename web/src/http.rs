@@ -43,8 +43,11 @@ pub fn app(state: AppState) -> Router {
 
 /// Loads the content, builds the state and serves until SIGINT/SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let content = config.content.clone();
-    let library = tokio::task::spawn_blocking(move || Library::load(&content, None)).await?;
+    std::fs::create_dir_all(&config.data)
+        .with_context(|| format!("cannot create data folder {}", config.data.display()))?;
+    let (content, data) = (config.content.clone(), config.data.clone());
+    // Bodies go to the data folder: a tmpfs /tmp would keep them in memory after all.
+    let library = tokio::task::spawn_blocking(move || Library::load_spilled(&content, None, &data)).await?;
     for d in &library.diagnostics {
         tracing::warn!("{d}");
     }
@@ -55,8 +58,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "content loaded from {}",
         config.content.display()
     );
-    std::fs::create_dir_all(&config.data)
-        .with_context(|| format!("cannot create data folder {}", config.data.display()))?;
     let bind = config.bind;
     let data = config.data.clone();
     let options = crate::store::StoreOptions::from_config(&config);

@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use fixkb::config::Config;
 
+// glibc's malloc keeps most of what loading and a full index build free (fragmented arenas it
+// never returns): at 100k articles that is hundreds of MB of idle RSS. mimalloc gives free
+// pages back to the system. Its features are chosen in Cargo.toml (no transparent huge pages).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A self-hosted knowledge base with executable fixes.
 #[derive(Parser)]
 #[command(version, about)]

@@ -73,7 +73,7 @@ impl App {
     /// good version; new problems are logged with file and line.
     pub fn reload(&self) {
         let previous = self.library();
-        let next = Library::load(&self.config.content, Some(&previous));
+        let next = previous.reload(&self.config.content);
         for d in next
             .diagnostics
             .iter()

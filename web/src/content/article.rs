@@ -2,8 +2,9 @@
 
 use chrono::NaiveDate;
 
-use crate::markdown::{self, BrokenLink, LinkTarget, TocEntry};
+use crate::markdown::{self, BrokenLink, LinkTarget};
 
+use super::bodies::{Body, BodyParts};
 use super::frontmatter::{self, FieldError, FrontMatter};
 
 /// A parsed, rendered article. Immutable once built.
@@ -33,16 +34,9 @@ pub struct Article {
     pub aliases: Vec<String>,
     /// Ids of the fixes it offers.
     pub fixes: Vec<String>,
-    /// Sanitized body HTML (without the leading `# H1`, which the page shows as its title).
-    pub html: String,
-    /// Table of contents (h2/h3).
-    pub toc: Vec<TocEntry>,
-    /// Every heading's text.
-    pub headings: Vec<String>,
-    /// Plain body text for search.
-    pub text: String,
-    /// Code from the body for search.
-    pub code: String,
+    /// The large parts (HTML, table of contents, search text, code, headings, source), in
+    /// memory or spilled to disk: read them through its accessors.
+    pub body: Body,
     /// Hash of the source file, so the search index re-indexes only what changed.
     pub source_hash: String,
 }
@@ -126,11 +120,14 @@ impl Draft {
                 .map(|a| a.trim_matches('/').to_lowercase())
                 .collect(),
             fixes: fm.fixes.clone(),
-            html: rendered.html,
-            toc: rendered.toc,
-            headings: rendered.headings,
-            text: rendered.text,
-            code: rendered.code,
+            body: Body::new(BodyParts {
+                html: rendered.html,
+                toc: rendered.toc,
+                text: rendered.text,
+                code: rendered.code,
+                headings: rendered.headings,
+                source: self.source.clone(),
+            }),
             source_hash: crate::util::short_hash(self.source.as_bytes()),
         };
         (article, broken)
@@ -180,11 +177,8 @@ mod tests {
     fn title_falls_back_to_h1_then_file_name() {
         let (a, _) = draft("x.md", "# From H1\n\nBody.").render(&|_| LinkTarget::Keep);
         assert_eq!(a.title, "From H1");
-        assert!(
-            !a.html.contains("From H1"),
-            "leading H1 is the page title: {}",
-            a.html
-        );
+        let html = a.body.html().unwrap();
+        assert!(!html.contains("From H1"), "leading H1 is the page title: {html}");
         let (b, _) = draft("my-file.md", "Body.").render(&|_| LinkTarget::Keep);
         assert_eq!(b.title, "my file");
     }

@@ -4,12 +4,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
 use crate::fixes::{self, Fix};
 use crate::markdown::LinkTarget;
 
 use super::article::Draft;
+use super::bodies::Spill;
 use super::{Article, Diagnostic, Synonyms};
 
 /// A value of a facet (product or tag) and how many articles carry it.
@@ -34,10 +36,10 @@ pub struct Library {
     pub diagnostics: Vec<Diagnostic>,
     /// Short hash of every loaded file: identifies this version of the content.
     pub revision: String,
-    by_slug: HashMap<String, usize>,
     by_id: HashMap<u32, usize>,
     aliases: HashMap<String, usize>,
-    sources: HashMap<String, Arc<str>>,
+    /// Where bodies were spilled (`None`: kept in memory); a reload spills there too.
+    spill_dir: Option<PathBuf>,
     // Derived once per snapshot so no request walks every article (see `index_derived`).
     products: Vec<Facet>,
     tags: Vec<Facet>,
@@ -66,9 +68,32 @@ pub enum Lookup<'a> {
 }
 
 impl Library {
-    /// Loads `root`. `previous` (on reload) supplies the last good version of files that are
-    /// now broken, so a bad edit never takes an article offline.
+    /// Loads `root`, keeping article bodies in memory (tests, command-line tools). `previous`
+    /// (on reload) supplies the last good version of files that are now broken, so a bad edit
+    /// never takes an article offline.
     pub fn load(root: &Path, previous: Option<&Library>) -> Library {
+        Self::load_with(root, previous, None)
+    }
+
+    /// Like [`Library::load`], but writes article bodies to an unlinked file in `spill_dir`
+    /// (the server's data folder), so that only metadata stays in memory: see
+    /// [`super::bodies`]. Bodies that did not change since `previous` keep its handles. If the
+    /// file cannot be written the bodies stay in memory and the error is logged.
+    pub fn load_spilled(root: &Path, previous: Option<&Library>, spill_dir: &Path) -> Library {
+        Self::load_with(root, previous, Some(spill_dir))
+    }
+
+    /// The reload for this snapshot: spilled to the same folder if this one was.
+    pub fn reload(&self, root: &Path) -> Library {
+        Self::load_with(root, Some(self), self.spill_dir.as_deref())
+    }
+
+    fn load_with(root: &Path, previous: Option<&Library>, spill_dir: Option<&Path>) -> Library {
+        let previous_by_path: HashMap<&str, &Arc<Article>> = previous
+            .into_iter()
+            .flat_map(|p| &p.articles)
+            .map(|a| (a.path.as_str(), a))
+            .collect();
         let mut diagnostics = Vec::new();
         let mut revision_input = Vec::new();
         let mut drafts = Vec::new();
@@ -87,9 +112,10 @@ impl Library {
                     drafts.push(draft);
                 }
                 Err(e) => {
-                    let kept = previous
-                        .and_then(|p| p.sources.get(&rel))
-                        .and_then(|old| Draft::parse(&rel, old.clone()).ok());
+                    let kept = previous_by_path
+                        .get(rel.as_str())
+                        .and_then(|old| last_good_source(old))
+                        .and_then(|old| Draft::parse(&rel, old).ok());
                     let suffix = if kept.is_some() {
                         "; serving the last good version"
                     } else {
@@ -111,23 +137,28 @@ impl Library {
         diagnostics.extend(fix_diagnostics);
         revision_input.extend(fix_sources);
         let synonyms = load_synonyms(root, &mut diagnostics, &mut revision_input);
-        let mut library = build(drafts, fixes, synonyms, diagnostics);
-        revision_input.sort();
-        let mut hasher_input = Vec::new();
-        for (path, text) in &revision_input {
-            hasher_input.extend_from_slice(path.as_bytes());
-            hasher_input.push(0);
-            hasher_input.extend_from_slice(text.as_bytes());
-            hasher_input.push(0);
-        }
-        library.revision = crate::util::short_hash(&hasher_input);
+        // Before `build`, which drops each source once its article is rendered.
+        let revision = revision(revision_input);
+        let spill = spill_dir.and_then(|dir| {
+            Spill::create_in(dir)
+                .map_err(|e| {
+                    tracing::error!(
+                        "cannot create a spill file in {}: {e}; article bodies stay in memory",
+                        dir.display()
+                    );
+                })
+                .ok()
+        });
+        let mut library = build(drafts, fixes, synonyms, diagnostics, &previous_by_path, spill);
+        library.revision = revision;
+        library.spill_dir = spill_dir.map(Path::to_owned);
         library
     }
 
     /// Finds an article by slug, KB number (`1001`, `kb1001`) or alias.
     pub fn lookup(&self, key: &str) -> Lookup<'_> {
         let key = key.trim_matches('/').to_lowercase();
-        if let Some(&i) = self.by_slug.get(&key) {
+        if let Some(i) = self.position(&key) {
             return Lookup::Found(&self.articles[i]);
         }
         if let Some(&i) = parse_kb_number(&key).and_then(|id| self.by_id.get(&id)) {
@@ -139,9 +170,15 @@ impl Library {
         }
     }
 
+    /// Where the article with this slug sits in `articles`. A binary search (they are sorted
+    /// by slug) rather than a map: a map would hold a second copy of every slug.
+    fn position(&self, slug: &str) -> Option<usize> {
+        self.articles.binary_search_by(|a| a.slug.as_str().cmp(slug)).ok()
+    }
+
     /// The article with this canonical slug.
     pub fn article(&self, slug: &str) -> Option<&Arc<Article>> {
-        self.by_slug.get(slug).map(|&i| &self.articles[i])
+        self.position(slug).map(|i| &self.articles[i])
     }
 
     /// The article with this KB number.
@@ -162,7 +199,7 @@ impl Library {
     /// Up to `limit` (at most 5) articles sharing the most tags (worth 2) and products (1)
     /// with `article`, best first, ties by title.
     pub fn related(&self, article: &Article, limit: usize) -> Vec<&Arc<Article>> {
-        let Some(&index) = self.by_slug.get(&article.slug) else {
+        let Some(index) = self.position(&article.slug) else {
             return Vec::new();
         };
         let related = self.related[index].get_or_init(|| self.compute_related(index));
@@ -328,12 +365,40 @@ fn load_synonyms(
     })
 }
 
-/// Assigns slugs, rejects duplicates, resolves links and checks fix references.
+/// Short hash of every loaded file and its path, in path order.
+fn revision(mut files: Vec<(String, Arc<str>)>) -> String {
+    files.sort();
+    // Streamed into the hasher: the files together are the size of the content folder.
+    let mut hasher = Sha256::new();
+    for (path, text) in &files {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+        hasher.update([0]);
+    }
+    let mut hex = format!("{:x}", hasher.finalize());
+    hex.truncate(12);
+    hex
+}
+
+/// The source `article` was rendered from, if it can still be read.
+fn last_good_source(article: &Article) -> Option<Arc<str>> {
+    article
+        .body
+        .source()
+        .map_err(|e| tracing::error!("cannot read the last good version of {}: {e}", article.path))
+        .ok()
+}
+
+/// Assigns slugs, rejects duplicates, resolves links and checks fix references. Bodies equal to
+/// those of `previous` (by path) keep the previous handle; the rest go to `spill` if given.
 fn build(
     drafts: Vec<Draft>,
     fixes: BTreeMap<String, Arc<Fix>>,
     synonyms: Synonyms,
     mut diagnostics: Vec<Diagnostic>,
+    previous: &HashMap<&str, &Arc<Article>>,
+    mut spill: Option<Spill>,
 ) -> Library {
     let mut by_slug: HashMap<String, String> = HashMap::new(); // slug → path
     let mut by_id: HashMap<u32, String> = HashMap::new();
@@ -381,18 +446,19 @@ fn build(
             }
         }
     }
-    let path_to_slug: HashMap<&str, String> = accepted.iter().map(|d| (d.path.as_str(), d.slug())).collect();
+    let path_to_slug: HashMap<String, String> = accepted.iter().map(|d| (d.path.clone(), d.slug())).collect();
     let mut library = Library {
         fixes,
         synonyms,
         ..Library::default()
     };
-    for draft in &accepted {
+    // By value: each draft's source is dropped once its body is stored.
+    for draft in accepted {
         for w in &draft.warnings {
             diagnostics.push(Diagnostic::warning(&draft.path, Some(w.line), w.message.clone()));
         }
         let resolve = |dest: &str| resolve_link(&draft.path, dest, &path_to_slug);
-        let (article, broken) = draft.render(&resolve);
+        let (mut article, broken) = draft.render(&resolve);
         for b in broken {
             diagnostics.push(Diagnostic::warning(
                 &draft.path,
@@ -404,26 +470,38 @@ fn build(
             if !library.fixes.contains_key(fix) {
                 diagnostics.push(Diagnostic::error(
                     &draft.path,
-                    line_of(draft, "fixes"),
+                    line_of(&draft, "fixes"),
                     format!("fix `{fix}` does not exist (expected fixes/{fix}/fix.toml)"),
                 ));
             }
         }
-        library.sources.insert(draft.path.clone(), draft.source.clone());
+        if let Some(old) = previous
+            .get(draft.path.as_str())
+            .filter(|old| old.body == article.body)
+        {
+            article.body = old.body.clone();
+        }
+        if let Some(s) = spill.as_mut() {
+            match s.put(&article.body) {
+                Ok(body) => article.body = body,
+                Err(e) => {
+                    tracing::error!(
+                        "cannot write article bodies to the spill file: {e}; the rest stay in memory"
+                    );
+                    spill = None;
+                }
+            }
+        }
         library.articles.push(Arc::new(article));
     }
     library.articles.sort_by(|a, b| a.slug.cmp(&b.slug));
     for (i, a) in library.articles.iter().enumerate() {
-        library.by_slug.insert(a.slug.clone(), i);
         if let Some(id) = a.id {
             library.by_id.insert(id, i);
         }
     }
     for (alias, path) in alias_owner {
-        if let Some(&i) = path_to_slug
-            .get(path.as_str())
-            .and_then(|s| library.by_slug.get(s))
-        {
+        if let Some(i) = path_to_slug.get(path.as_str()).and_then(|s| library.position(s)) {
             library.aliases.insert(alias, i);
         }
     }
@@ -445,7 +523,7 @@ fn line_of(draft: &Draft, key: &str) -> Option<usize> {
 }
 
 /// Decides what a link in the article at `from` becomes.
-fn resolve_link(from: &str, dest: &str, path_to_slug: &HashMap<&str, String>) -> LinkTarget {
+fn resolve_link(from: &str, dest: &str, path_to_slug: &HashMap<String, String>) -> LinkTarget {
     let (path_part, fragment) = match dest.split_once('#') {
         Some((p, f)) => (p, Some(f)),
         None => (dest, None),

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
@@ -11,6 +12,7 @@ use chrono::NaiveDate;
 
 use crate::content::{Article, Library, Lookup};
 use crate::fixes::Fix;
+use crate::markdown::TocEntry;
 use crate::state::AppState;
 
 use super::extract::Path;
@@ -25,6 +27,10 @@ pub struct ArticlePage {
     pub layout: Layout,
     /// The article.
     pub article: Arc<Article>,
+    /// Its body HTML, read from wherever the body is kept.
+    pub html: String,
+    /// Its table of contents.
+    pub toc: Vec<TocEntry>,
     /// Its fixes, in the order the article lists them.
     pub fixes: Vec<Arc<Fix>>,
     /// Related articles (shared tags and products).
@@ -70,14 +76,20 @@ pub async fn show_article(
     let page = state
         .pages
         .get_or_render(&library.revision, &article.slug, today, || {
-            article_page(&state, &library, article.clone(), today).render()
-        })
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("article page failed to render: {e}")))?;
+            let page = article_page(&state, &library, article.clone(), today)?;
+            page.render()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("article page failed to render: {e}")))
+        })?;
     Ok(page.respond(&headers))
 }
 
 /// The page of `article` as of `today`.
-fn article_page(state: &AppState, library: &Library, article: Arc<Article>, today: NaiveDate) -> ArticlePage {
+fn article_page(
+    state: &AppState,
+    library: &Library,
+    article: Arc<Article>,
+    today: NaiveDate,
+) -> AppResult<ArticlePage> {
     let stale_since = article
         .reviewed
         .or(article.published)
@@ -88,6 +100,7 @@ fn article_page(state: &AppState, library: &Library, article: Arc<Article>, toda
         .filter_map(|id| library.fixes.get(id).cloned())
         .collect();
     let related = library.related(&article, 5).into_iter().cloned().collect();
+    let (html, toc) = (body_html(&article)?, body_toc(&article)?);
     let layout = Layout::new(state, &article.title)
         .canonical(&format!("/kb/{}", article.slug))
         .describe(&article.summary);
@@ -95,13 +108,15 @@ fn article_page(state: &AppState, library: &Library, article: Arc<Article>, toda
         og_type: "article",
         ..layout
     };
-    ArticlePage {
+    Ok(ArticlePage {
         layout,
         article,
+        html,
+        toc,
         fixes,
         related,
         stale_since,
-    }
+    })
 }
 
 /// `GET /api/articles/{slug}`: the article's metadata and HTML as JSON.
@@ -126,10 +141,28 @@ pub async fn article_json(State(state): State<AppState>, Path(slug): Path<String
         "reviewed": article.reviewed,
         "aliases": article.aliases,
         "fixes": article.fixes,
-        "toc": article.toc,
-        "html": article.html,
+        "toc": body_toc(article)?,
+        "html": body_html(article)?,
     }))
     .into_response())
+}
+
+/// The article's body HTML. A spill file that cannot be read is a logged 500, not a panic.
+fn body_html(article: &Article) -> AppResult<String> {
+    let html = article
+        .body
+        .html()
+        .with_context(|| format!("cannot read the body of {}", article.path))?;
+    Ok(html.into_owned())
+}
+
+/// The article's table of contents, like [`body_html`].
+fn body_toc(article: &Article) -> AppResult<Vec<TocEntry>> {
+    let toc = article
+        .body
+        .toc()
+        .with_context(|| format!("cannot read the body of {}", article.path))?;
+    Ok(toc.into_owned())
 }
 
 /// A 301 to `location`: old links (ids, aliases) are permanent and search engines should
@@ -140,4 +173,57 @@ pub fn moved_permanently(location: &str) -> Response {
         [(header::LOCATION, location.to_owned())],
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use crate::config::Config;
+    use crate::content::Library;
+    use crate::state::{App, AppState};
+
+    async fn get(state: &AppState, uri: &str) -> (StatusCode, String) {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        let response = crate::app(state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_body_is_a_500_not_a_panic() {
+        let (content, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(
+            content.path().join("a.md"),
+            "---\nsummary: The summary.\n---\n# Spooler\n\nThe spooler stops.\n",
+        )
+        .unwrap();
+        let library = Library::load_spilled(content.path(), None, data.path());
+        let state = AppState(Arc::new(App::new(
+            Config::new(content.path(), data.path()),
+            library,
+        )));
+        // Not `/kb/a`: its rendered page would be cached and served without reading the body.
+        assert_eq!(get(&state, "/api/articles/a").await.0, StatusCode::OK);
+        state.library().article("a").unwrap().body.break_storage();
+        let (status, page) = get(&state, "/kb/a").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(page.contains("Something went wrong"), "{page}");
+        assert_eq!(
+            get(&state, "/api/articles/a").await.0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let (status, hits) = get(&state, "/api/search?q=spooler").await;
+        assert_eq!(status, StatusCode::OK, "search still answers: {hits}");
+        assert!(
+            hits.contains("The summary."),
+            "the summary stands in for the snippet: {hits}"
+        );
+    }
 }

@@ -722,6 +722,6 @@ mod tests {
         assert_eq!(lib.articles.len(), HUB_EVERY);
         assert!(!lib.has_errors(), "{:?}", lib.diagnostics);
         let hub = lib.article(&spec(HUB_EVERY - 1).slug()).unwrap();
-        assert!(hub.html.matches("href=\"/kb/").count() >= 6);
+        assert!(hub.body.html().unwrap().matches("href=\"/kb/").count() >= 6);
     }
 }

@@ -218,7 +218,7 @@ impl SearchIndex {
                 writer.delete_term(Term::from_field_text(self.fields.slug, slug));
             }
             for article in &to_add {
-                writer.add_document(document(&self.fields, article))?;
+                writer.add_document(document(&self.fields, article)?)?;
             }
             self.finish(writer)?;
             for slug in &gone {
@@ -244,7 +244,7 @@ impl SearchIndex {
         writer.delete_all_documents()?;
         let total = library.articles.len();
         for (i, article) in library.articles.iter().enumerate() {
-            writer.add_document(document(&self.fields, article))?;
+            writer.add_document(document(&self.fields, article)?)?;
             if i % 256 == 0 {
                 progress(i, total);
             }
@@ -379,19 +379,26 @@ fn is_segment_file(name: &str) -> bool {
 /// Internal links above which a page counts as a hub that lists other pages.
 const HUB_LINKS: usize = 6;
 
-/// The rank multiplier of an article: hub pages, whose text is mostly other articles'
-/// summaries, must not outrank the articles themselves.
-pub fn rank(article: &Article) -> f64 {
-    let links = article.html.matches("href=\"/kb/").count();
+/// The rank multiplier of an article with this body HTML: hub pages, whose text is mostly
+/// other articles' summaries, must not outrank the articles themselves.
+pub fn rank(html: &str) -> f64 {
+    let links = html.matches("href=\"/kb/").count();
     if links >= HUB_LINKS { 0.5 } else { 1.0 }
 }
 
-/// The tantivy document for an article.
-pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
+/// The tantivy document for an article; fails only when its body cannot be read.
+pub fn document(f: &Fields, a: &Article) -> anyhow::Result<TantivyDocument> {
+    let read = |e| anyhow::Error::new(e).context(format!("cannot read the body of {}", a.path));
+    let (html, text, code, headings) = (
+        a.body.html().map_err(read)?,
+        a.body.text().map_err(read)?,
+        a.body.code().map_err(read)?,
+        a.body.headings().map_err(read)?,
+    );
     let mut doc = TantivyDocument::new();
     doc.add_text(f.slug, &a.slug);
     doc.add_text(f.hash, &a.source_hash);
-    doc.add_f64(f.rank, rank(a));
+    doc.add_f64(f.rank, rank(&html));
     if let Some(id) = a.id {
         doc.add_text(f.kb, id.to_string());
         doc.add_text(f.kb, format!("kb{id}"));
@@ -402,18 +409,18 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
     for s in &a.symptoms {
         doc.add_text(f.symptoms, s);
     }
-    for h in &a.headings {
+    for h in headings.iter() {
         doc.add_text(f.headings, h);
     }
-    doc.add_text(f.body, &a.text);
+    doc.add_text(f.body, &text);
     let meta: Vec<&str> = a.products.iter().chain(&a.tags).map(String::as_str).collect();
     doc.add_text(f.meta, meta.join(" \n "));
-    doc.add_text(f.code, &a.code);
+    doc.add_text(f.code, &code);
     let mut identifiers = String::new();
-    for text in [&a.title, &a.summary, &a.text]
+    for text in [a.title.as_str(), a.summary.as_str(), &text]
         .into_iter()
-        .chain(&a.symptoms)
-        .chain(&a.headings)
+        .chain(a.symptoms.iter().map(String::as_str))
+        .chain(headings.iter().map(String::as_str))
     {
         for (_, chunk) in tokenize::chunks(text).filter(|(_, c)| tokenize::is_compound(c)) {
             identifiers.push_str(chunk);
@@ -421,10 +428,10 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
         }
     }
     doc.add_text(f.code, identifiers);
-    for text in [&a.title, &a.summary, &a.text]
+    for text in [a.title.as_str(), a.summary.as_str(), &text]
         .into_iter()
-        .chain(&a.symptoms)
-        .chain(&a.headings)
+        .chain(a.symptoms.iter().map(String::as_str))
+        .chain(headings.iter().map(String::as_str))
     {
         doc.add_text(f.spell, text);
     }
@@ -434,5 +441,5 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
     for t in a.tags.iter().filter(|t| !t.trim().is_empty()) {
         doc.add_facet(f.tags, Facet::from_path([t.as_str()]));
     }
-    doc
+    Ok(doc)
 }

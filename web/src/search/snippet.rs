@@ -1,6 +1,7 @@
 //! The snippet of a hit: the passage that matches the most query terms, HTML-escaped, with
 //! each match in `<mark>`.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use tantivy::tokenizer::TextAnalyzer;
@@ -45,6 +46,11 @@ impl Snippeter {
     /// The best passage of `article` for `highlight` (the summary when nothing matches).
     pub fn snippet(&mut self, article: &Article, highlight: &Highlight) -> String {
         let needles = highlight.needles();
+        // An unreadable body costs the hit its snippet (the summary stands in), not the search.
+        let text = article.body.text().unwrap_or_else(|e| {
+            tracing::error!("cannot read the body of {}: {e}", article.path);
+            Cow::Borrowed("")
+        });
         // Analysing passages is the slow part of a search: rank them first by how many needles
         // they contain (a substring test), then analyse only the best few.
         let mut candidates: Vec<(usize, usize, &str)> = article
@@ -52,7 +58,7 @@ impl Snippeter {
             .iter()
             .map(String::as_str)
             .chain(std::iter::once(article.summary.as_str()))
-            .chain(article.text.lines().flat_map(sentences_within))
+            .chain(text.lines().flat_map(sentences_within))
             .filter(|p| !p.trim().is_empty())
             .enumerate()
             .map(|(i, p)| (needle_count(p, &needles), i, p))

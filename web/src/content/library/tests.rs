@@ -82,7 +82,8 @@ fn relative_links_are_rewritten_and_broken_ones_warned() {
         ("b.md", "# B\n"),
     ]);
     let a = lib.article("net/a").unwrap();
-    assert!(a.html.contains("href=\"/kb/b#cause\""), "{}", a.html);
+    let html = a.body.html().unwrap();
+    assert!(html.contains("href=\"/kb/b#cause\""), "{html}");
     let d = lib
         .diagnostics
         .iter()
@@ -165,4 +166,79 @@ fn kb_numbers_parse_loosely() {
     assert_eq!(parse_kb_number("kb 1001"), Some(1001));
     assert_eq!(parse_kb_number("10a"), None);
     assert_eq!(parse_kb_number(""), None);
+}
+
+/// A content folder with `files` and a separate data folder to spill into.
+fn spilled(files: &[(&str, &str)]) -> (tempfile::TempDir, tempfile::TempDir, Library) {
+    let content = tempfile::tempdir().unwrap();
+    for (rel, text) in files {
+        write(content.path(), rel, text);
+    }
+    let data = tempfile::tempdir().unwrap();
+    let lib = Library::load_spilled(content.path(), None, data.path());
+    (content, data, lib)
+}
+
+#[test]
+fn spilled_bodies_read_back_like_memory_ones() {
+    let files = [
+        (
+            "a.md",
+            "# A\n\n## Cause\n\nSee [b](b.md).\n\n```sh\nnetsh int\n```\n",
+        ),
+        ("b.md", "# B\n"),
+    ];
+    let (_c, _d, spilled) = spilled(&files);
+    let (_m, memory) = library(&files);
+    let (a, b) = (spilled.article("a").unwrap(), memory.article("a").unwrap());
+    assert!(a.body.is_spilled() && !b.body.is_spilled());
+    assert_eq!(a.body.parts().unwrap().html, b.body.parts().unwrap().html);
+    assert!(a.body.html().unwrap().contains("href=\"/kb/b\""));
+    assert_eq!(*a.body.headings().unwrap(), ["A", "Cause"]);
+    assert!(a.body.code().unwrap().contains("netsh int"));
+    assert_eq!(spilled.revision, memory.revision);
+    assert_eq!(a, b, "same article wherever its body lives");
+}
+
+#[test]
+fn spilled_reload_keeps_unchanged_bodies_and_spills_changed_ones() {
+    let (content, _d, first) = spilled(&[("a.md", "# A\n\nOld.\n"), ("b.md", "# B\n\nSame.\n")]);
+    write(content.path(), "a.md", "# A\n\nNew.\n");
+    let second = first.reload(content.path());
+    let (a1, a2) = (first.article("a").unwrap(), second.article("a").unwrap());
+    let (b1, b2) = (first.article("b").unwrap(), second.article("b").unwrap());
+    assert!(b2.body.same_storage(&b1.body), "unchanged body keeps its handle");
+    assert!(a2.body.is_spilled() && !a2.body.same_storage(&a1.body));
+    assert!(a2.body.text().unwrap().contains("New."));
+    drop(first);
+    assert!(
+        b2.body.text().unwrap().contains("Same."),
+        "the old file outlives its snapshot"
+    );
+}
+
+#[test]
+fn spilled_reload_serves_the_last_good_version_of_a_broken_file() {
+    let (content, _d, first) = spilled(&[("a.md", "---\ntitle: Good title\n---\nGood body\n")]);
+    write(content.path(), "a.md", "---\ntitle: [unclosed\n---\nBody\n");
+    let second = first.reload(content.path());
+    drop(first);
+    let a = second.article("a").unwrap();
+    assert_eq!(a.title, "Good title");
+    assert!(a.body.is_spilled());
+    assert!(a.body.html().unwrap().contains("Good body"));
+    assert!(second.diagnostics[0].message.contains("last good version"));
+    // Broken twice in a row: the kept version is still there.
+    let third = second.reload(content.path());
+    assert_eq!(third.article("a").unwrap().title, "Good title");
+}
+
+#[test]
+fn an_unusable_spill_folder_keeps_bodies_in_memory() {
+    let content = tempfile::tempdir().unwrap();
+    write(content.path(), "a.md", "# A\n\nText.\n");
+    let lib = Library::load_spilled(content.path(), None, &content.path().join("missing"));
+    let a = lib.article("a").unwrap();
+    assert!(!a.body.is_spilled());
+    assert!(a.body.text().unwrap().contains("Text."));
 }
