@@ -28,6 +28,8 @@ pub struct App {
     pub search: SearchIndex,
     /// Rendered article pages (see `http/pages.rs`).
     pub pages: crate::http::pages::PageCache,
+    /// Searches that may run at once (see [`App::search_slots`]).
+    pub searches: tokio::sync::Semaphore,
     library: RwLock<Arc<Library>>,
 }
 
@@ -59,8 +61,16 @@ impl App {
             store,
             search,
             pages: Default::default(),
+            searches: tokio::sync::Semaphore::new(Self::search_slots()),
             library: RwLock::new(Arc::new(library)),
         }
+    }
+
+    /// Two searches per core. A search is CPU work, so more at once would not answer sooner;
+    /// each one running holds its own buffers (candidate window, facet tables, snippets), so
+    /// letting every waiting request run at once only raises memory under load.
+    pub fn search_slots() -> usize {
+        std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
     }
 
     /// The current snapshot. Requests hold on to it, so a reload never changes a page midway.

@@ -156,8 +156,21 @@ impl Params {
     }
 }
 
-/// Runs a search off the async threads (it is CPU work, a few milliseconds).
+/// Answers from the cache of recent answers when it can; otherwise runs the search off the
+/// async threads (it is CPU work, a few milliseconds), at most [`App::search_slots`] at once.
+///
+/// [`App::search_slots`]: crate::state::App::search_slots
 async fn run(state: &AppState, request: SearchRequest) -> AppResult<(Arc<Library>, SearchResponse)> {
+    let library = state.library();
+    if let Some(response) = state.search.cached(&library, &request) {
+        return Ok((library, response));
+    }
+    drop(library);
+    let _slot = state
+        .searches
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("search slots closed: {e}")))?;
     let state = state.clone();
     let span = tracing::Span::current();
     let (library, response) = tokio::task::spawn_blocking(move || {
@@ -307,5 +320,47 @@ mod tests {
             p.toggled(false, "t").url(1),
             "/search?q=a%26b&product=X%20Y&tag=t"
         );
+    }
+
+    #[tokio::test]
+    async fn repeats_answer_from_the_cache_while_every_search_slot_is_busy() {
+        let content = tempfile::tempdir().unwrap();
+        for (name, word) in [("a.md", "spooler"), ("b.md", "offload")] {
+            let text = format!("---\nsummary: About the {word}.\n---\n# The {word}\n\nThe {word} stops.\n");
+            std::fs::write(content.path().join(name), text).unwrap();
+        }
+        let library = crate::content::Library::load(content.path(), None);
+        let state = AppState(Arc::new(crate::state::App::new(
+            crate::config::Config::new(content.path(), content.path()),
+            library,
+        )));
+        let request = |q: &str| SearchRequest {
+            q: q.to_owned(),
+            ..SearchRequest::default()
+        };
+        let (_, first) = run(&state, request("spooler")).await.unwrap();
+        assert_eq!(first.hits[0].slug, "a");
+
+        let busy = state
+            .searches
+            .acquire_many(crate::state::App::search_slots() as u32)
+            .await
+            .unwrap();
+        let repeat = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            run(&state, request("spooler")),
+        );
+        let (_, repeat) = repeat.await.expect("a repeat needs no slot").unwrap();
+        assert_eq!(repeat.hits[0].slug, "a", "a repeat needs no slot");
+
+        let mut fresh = tokio::spawn({
+            let state = state.clone();
+            async move { run(&state, request("offload")).await.map(|(_, r)| r) }
+        });
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut fresh).await;
+        assert!(waited.is_err(), "a new search waits for a free slot");
+        drop(busy);
+        let fresh = fresh.await.unwrap().unwrap();
+        assert_eq!(fresh.hits[0].slug, "b");
     }
 }

@@ -26,6 +26,20 @@ struct Key {
     offset: usize,
 }
 
+impl Key {
+    fn new(revision: &str, generation: u64, req: &SearchRequest) -> Self {
+        Self {
+            revision: revision.to_owned(),
+            generation,
+            q: req.q.clone(),
+            products: req.products.clone(),
+            tags: req.tags.clone(),
+            limit: req.limit(),
+            offset: req.offset,
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Weigh;
 
@@ -56,6 +70,13 @@ impl ResultCache {
         }
     }
 
+    /// The kept answer to `req`, if there is one (counted as a hit).
+    pub fn get(&self, revision: &str, generation: u64, req: &SearchRequest) -> Option<Arc<SearchResponse>> {
+        let answer = self.answers.as_ref()?.get(&Key::new(revision, generation, req))?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(answer)
+    }
+
     /// The kept answer to `req`, or the one `search` gives (then kept).
     pub fn get_or_search(
         &self,
@@ -64,26 +85,14 @@ impl ResultCache {
         req: &SearchRequest,
         search: impl FnOnce() -> SearchResponse,
     ) -> Arc<SearchResponse> {
-        let Some(answers) = &self.answers else {
-            self.misses.fetch_add(1, Ordering::Relaxed);
-            return Arc::new(search());
-        };
-        let key = Key {
-            revision: revision.to_owned(),
-            generation,
-            q: req.q.clone(),
-            products: req.products.clone(),
-            tags: req.tags.clone(),
-            limit: req.limit(),
-            offset: req.offset,
-        };
-        if let Some(answer) = answers.get(&key) {
-            self.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(answer) = self.get(revision, generation, req) {
             return answer;
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let answer = Arc::new(search());
-        answers.insert(key, answer.clone());
+        if let Some(answers) = &self.answers {
+            answers.insert(Key::new(revision, generation, req), answer.clone());
+        }
         answer
     }
 

@@ -34,6 +34,17 @@ impl SearchIndex {
         response
     }
 
+    /// The answer to `req` if the cache of recent answers holds it: microseconds, so callers
+    /// can try it before handing the search to a worker thread.
+    pub fn cached(&self, library: &Library, req: &SearchRequest) -> Option<SearchResponse> {
+        let started = Instant::now();
+        let generation = self.reader.searcher().generation().generation_id();
+        let answer = self.answers.get(&library.revision, generation, req)?;
+        let mut response = SearchResponse::clone(&answer);
+        response.took_ms = elapsed_ms(started);
+        Some(response)
+    }
+
     /// Searches with the default weights, never from the cache (benchmarks use this).
     pub fn search_uncached(&self, library: &Library, req: &SearchRequest) -> SearchResponse {
         self.search_with(library, req, &Weights::default())
