@@ -92,6 +92,25 @@ cat "$LOAD_DIR/search.lua" "$LOAD_DIR/report.lua" >"$RUN/search.lua"
     echo "- each route: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s <script> <url>\` after a ${WARMUP} s warm-up; /api/search cycles the query mix in tests/load/search.lua (nginx serves one saved answer); errors = socket errors + timeouts (2 s) + HTTP ≥ 400"
 } | tee "$REPORT"
 
+# Samples fixkb's VmRSS every half second until stop_sampler, which prints the highest, in MB.
+start_sampler() {
+    rm -f "$RUN/peak"
+    (
+        max=0
+        while kill -0 "$FIXKB_PID" 2>/dev/null; do
+            r=$(rss_mb "$FIXKB_PID" VmRSS)
+            ((${r:-0} > max)) && max=$r && echo "$max" >"$RUN/peak"
+            sleep 0.5
+        done
+    ) &
+    SAMPLER=$!
+}
+stop_sampler() {
+    kill "$SAMPLER" 2>/dev/null || true
+    wait "$SAMPLER" 2>/dev/null || true
+    cat "$RUN/peak" 2>/dev/null || echo 0
+}
+
 MEMORY_ROWS=()
 for corpus in $CORPORA; do
     content=$(corpus_dir "$corpus")
@@ -130,21 +149,9 @@ for corpus in $CORPORA; do
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$base$path" >/dev/null 2>&1
         settle=$(wait_idle "$FIXKB_PID")
         ((settle > 0)) && log "$route: fixkb finished left-over requests for ${settle} s before the run"
-        # Sample RSS while wrk runs.
-        rm -f "$RUN/peak"
-        (
-            max=0
-            while kill -0 "$FIXKB_PID" 2>/dev/null; do
-                r=$(rss_mb "$FIXKB_PID" VmRSS)
-                ((${r:-0} > max)) && max=$r && echo "$max" >"$RUN/peak"
-                sleep 0.5
-            done
-        ) &
-        sampler=$!
+        start_sampler
         ours=$(wrk_run "$base$path" "$script")
-        kill "$sampler" 2>/dev/null || true
-        wait "$sampler" 2>/dev/null || true
-        p=$(cat "$RUN/peak" 2>/dev/null || echo 0)
+        p=$(stop_sampler)
         ((p > peak)) && peak=$p
         # wrk stops, but fixkb may still be working through requests it had already read.
         settle=$(wait_idle "$FIXKB_PID")
@@ -201,7 +208,10 @@ for corpus in $CORPORA; do
         path=$(route_path search)
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$RUN/search.lua" "$base$path" >/dev/null 2>&1
         wait_idle "$FIXKB_PID" >/dev/null
+        start_sampler
         ours=$(wrk_run "$base$path" "$RUN/search.lua")
+        uncached_peak=$(stop_sampler)
+        uncached_hwm=$(rss_mb "$FIXKB_PID" VmHWM)
         theirs=${search_nginx:-}
         ratio=$(awk -v a="$(field rps "$ours")" -v b="$(field rps "$theirs")" \
             'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
@@ -216,6 +226,10 @@ for corpus in $CORPORA; do
             "$path" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
             "$(errors_of "$ours")" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
             "$(field p99_ms "$theirs")" "$ratio" | tee -a "$REPORT"
+        {
+            echo
+            echo "VmRSS under this load (max sampled): $uncached_peak MB; VmHWM of this process (a warm start, then the run): $uncached_hwm MB."
+        } | tee -a "$REPORT"
     fi
     stop_fixkb
 done
