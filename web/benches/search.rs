@@ -4,7 +4,8 @@
 //! picks sizes. Per size it measures once, outside criterion's loop: content load, cold index
 //! build (throughput), index size, warm restart to the first answered search, RSS, and the
 //! p50/p99 latency of a fixed query mix; then criterion times each query kind and the warm
-//! restart. Corpora are generated once into `target/bench-corpus/<n>`.
+//! restart. Corpora are generated once into `target/bench-corpus/<n>`. `FIXKB_BENCH_LOOP=<query>`
+//! runs that one query for 40 s before criterion starts, for a profiler to attach.
 #![expect(clippy::expect_used, reason = "a benchmark that cannot set up should stop")]
 #![expect(missing_docs, reason = "criterion_main! generates an undocumented main")]
 
@@ -183,6 +184,14 @@ fn bench(c: &mut Criterion) {
         let log = target().join("bench-search.txt");
         let previous = std::fs::read_to_string(&log).unwrap_or_default();
         let _ = std::fs::write(&log, format!("{previous}{summary}\n"));
+
+        if let Ok(q) = std::env::var("FIXKB_BENCH_LOOP") {
+            // For a profiler: the one query, over and over, for 40 s.
+            let (req, t) = (SearchRequest::new(&q), Instant::now());
+            while t.elapsed() < Duration::from_secs(40) {
+                black_box(index.search_uncached(&library, &req));
+            }
+        }
 
         let mut group = c.benchmark_group(format!("search/{n}"));
         for (kind, q) in QUERIES {

@@ -23,8 +23,9 @@ use tantivy::tokenizer::{
 
 use super::tokenize::CodeTokenizer;
 
-/// Bump whenever fields or analyzers change: an index written by another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bump whenever fields, analyzers or the on-disk format change: an index written by another
+/// version is rebuilt. 2: fast-field dictionaries written without zstd (see Cargo.toml).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Analyzer names as registered with the index.
 pub const PROSE: &str = "fixkb_prose";
