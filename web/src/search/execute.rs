@@ -174,8 +174,11 @@ fn elapsed_ms(started: Instant) -> f64 {
 
 /// Candidates re-ordered by coordination.
 const RERANK: usize = 300;
-/// Candidates whose boosts are added after the first pass.
-const RESCORE: usize = 1_000;
+/// Candidates whose boosts are added after the first pass. Phrase positions are most of a long
+/// query's cost, so this is kept small: 1,000 gave the same relevance set results (82/83 first,
+/// MRR 0.994) at 100k p50 1.96 / p99 7.2 ms against 1.79 / 5.8 ms for 500. It stays above
+/// RERANK so that boosts can lift a hit into the window coordination re-orders.
+const RESCORE: usize = 500;
 
 /// An article's static rank (a multiplier near 1; hub pages lower).
 fn rank_of(rank: Option<&tantivy::columnar::Column<f64>>, doc: DocId) -> Score {
