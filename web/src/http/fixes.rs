@@ -257,9 +257,7 @@ fn page(
 ) -> FixPage {
     let library = state.library();
     let article = library
-        .articles
-        .iter()
-        .find(|a| a.fixes.iter().any(|f| *f == fix.id))
+        .article_for_fix(&fix.id)
         .map(|a| (a.title.clone(), format!("/kb/{}", a.slug)));
     let general_errors = errors
         .iter()
