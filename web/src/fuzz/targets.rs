@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use proptest::prop_assert;
 use proptest::strategy::Strategy;
+use proptest::{prop_assert, prop_assert_eq};
 
 use crate::content::Library;
 use crate::fixes::check::check_fix;
@@ -86,7 +86,13 @@ fn fuzz_search_queries_never_panic_and_stay_within_limits() {
             offset,
             ..SearchRequest::default()
         };
-        let response = index.search(&LIBRARY, &request);
+        let response = index.search_uncached(&LIBRARY, &request);
+        // The answer cache (a repeat of the same request) gives the same answer.
+        let cached = index.search(&LIBRARY, &request);
+        let slugs =
+            |r: &crate::search::SearchResponse| r.hits.iter().map(|h| h.slug.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(slugs(&cached), slugs(&response));
+        prop_assert_eq!(cached.total, response.total);
         prop_assert!(response.hits.len() <= request.limit());
         prop_assert!(response.total >= response.hits.len());
         for hit in &response.hits {
