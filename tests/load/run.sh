@@ -7,7 +7,8 @@
 #
 # Settings (environment): DURATION seconds per route (20), CONNECTIONS (64), THREADS (2),
 # CORPORA ("starter 10000 100000"), SOAK seconds (0 = none), NO_BUILD=1 to reuse the binary,
-# UNCACHED=0 to skip the second search run with the cache of recent answers off.
+# UNCACHED=0 to skip the second search run with the cache of recent answers off, FRESH=N (10)
+# for a third search run in which N% of requests are new queries (0 = skip it).
 # For each corpus: start fixkb on a free loopback port with a fresh data folder, wait for
 # /healthz, save every measured page into nginx's folder, then wrk each route against both.
 # RSS comes from /proc/PID/status: idle (after startup), the highest VmRSS sampled every half
@@ -23,6 +24,8 @@ CORPORA=${CORPORA:-starter 10000 100000}
 SOAK=${SOAK:-0}
 WARMUP=${WARMUP:-2}
 UNCACHED=${UNCACHED:-1}
+FRESH_SHARE=${FRESH:-10}
+unset FRESH # search.lua reads it: only the third search run sets it
 
 build_release
 mkdir -p "$WORK/results"
@@ -171,6 +174,15 @@ for corpus in $CORPORA; do
             "$errors" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
             "$(field p99_ms "$theirs")" "$ratio" | tee -a "$REPORT"
     done
+    if ((FRESH_SHARE > 0)); then
+        # The search mix with FRESH% of requests replaced by queries never asked before.
+        path=$(route_path search)
+        ours=$(FRESH=$FRESH_SHARE wrk_run "$base$path" "$RUN/search.lua")
+        printf '| search, %s%% new queries `%s` | %.0f | %.2f | %.2f | %s | | | | |\n' \
+            "$FRESH_SHARE" "$path" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
+            "$(errors_of "$ours")" | tee -a "$REPORT"
+        wait_idle "$FIXKB_PID" >/dev/null
+    fi
     hwm=$(rss_mb "$FIXKB_PID" VmHWM)
     MEMORY_ROWS+=("| $corpus | $articles | $FIXKB_STARTUP_S | $idle ($idle_anon + $idle_file) | $peak | $hwm | $(du -sm "$RUN/data-$corpus" | cut -f1) |")
 

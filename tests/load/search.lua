@@ -2,6 +2,8 @@
 -- service and cmdlet names, typos, product filters, a second results page and a few queries
 -- that match nothing. Each wrk thread starts at a different place in the list. Paths given after
 -- `--` on the wrk command line join the mix (the soak mixes article pages in this way).
+-- FRESH=N (environment, a percentage): N% of the requests are instead a query never asked
+-- before, three words drawn from a list of 60, so the cache of recent answers cannot help them.
 local queries = {
   "q=print%20spooler%20stops%20responding",
   "q=dns%20client%20times%20out",
@@ -37,6 +39,17 @@ local queries = {
   "q=smb",
 }
 
+local words = {
+  "spooler", "driver", "network", "cluster", "dns", "timeout", "certificate", "service",
+  "crashes", "hangs", "update", "memory", "disk", "replication", "kerberos", "login", "slow",
+  "backup", "shadow", "copy", "adapter", "offload", "virtual", "machine", "gateway", "remote",
+  "desktop", "policy", "client", "server", "event", "error", "access", "denied", "password",
+  "account", "restart", "fails", "start", "stops", "responding", "high", "cpu", "leak", "iis",
+  "pool", "sql", "agent", "exchange", "transport", "bitlocker", "storage", "time", "sync",
+  "firewall", "port", "registry", "permission", "profile", "printer",
+}
+local fresh = tonumber(os.getenv("FRESH") or "0") or 0
+
 local requests = {}
 local counter = 0
 local thread_count = 0
@@ -54,9 +67,17 @@ function init(args)
     requests[#requests + 1] = wrk.format("GET", path)
   end
   counter = offset or 0
+  math.randomseed(os.time() + (offset or 0))
 end
 
 function request()
   counter = counter + 1
+  if fresh > 0 and math.random(100) <= fresh then
+    local q = {}
+    for i = 1, 3 do
+      q[i] = words[math.random(#words)]
+    end
+    return wrk.format("GET", "/api/search?q=" .. table.concat(q, "%20"))
+  end
   return requests[(counter % #requests) + 1]
 end
