@@ -11,7 +11,7 @@
 # for a third search run in which N% of requests are new queries (0 = skip it).
 # For each corpus: start fixkb on a free loopback port with a fresh data folder, wait for
 # /healthz, save every measured page into nginx's folder, then wrk each route against both.
-# RSS comes from /proc/PID/status: idle (after startup), the highest VmRSS sampled every half
+# RSS comes from /proc/PID/status: idle (once startup work has settled), the highest VmRSS sampled every half
 # second under load, and VmHWM (the kernel's peak) at the end. The report (markdown) goes to
 # stdout and to target/load/results/<UTC time>.md.
 set -euo pipefail
@@ -121,6 +121,9 @@ for corpus in $CORPORA; do
     ARTICLE_SLUG=$(article_slug "$content")
     log "corpus $corpus ($articles articles): starting fixkb"
     start_fixkb "$content" "$RUN/data-$corpus" "$RUN/fixkb-$corpus.log"
+    # Idle means after the startup work that goes on past /healthz (the index merging the
+    # segments of a cold build) has finished.
+    settled=$(wait_idle "$FIXKB_PID")
     sleep 3
     idle=$(rss_mb "$FIXKB_PID" VmRSS)
     idle_anon=$(rss_mb "$FIXKB_PID" RssAnon)
@@ -133,7 +136,7 @@ for corpus in $CORPORA; do
         echo
         echo "## $corpus ($articles articles)"
         echo
-        echo "startup to /healthz: ${FIXKB_STARTUP_S} s; load average at start: $(cut -d' ' -f1-3 /proc/loadavg); article: /kb/$ARTICLE_SLUG"
+        echo "startup to /healthz: ${FIXKB_STARTUP_S} s, busy for ${settled} s more; load average at start: $(cut -d' ' -f1-3 /proc/loadavg); article: /kb/$ARTICLE_SLUG"
         echo
         echo "| route | fixkb req/s | p50 ms | p99 ms | errors | nginx req/s | nginx p50 ms | nginx p99 ms | fixkb/nginx |"
         echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
