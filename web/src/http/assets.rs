@@ -66,7 +66,7 @@ pub async fn serve_asset(Path(name): Path<String>, headers: HeaderMap) -> Result
         .ok_or_else(|| AppError::not_found("No such file."))?;
     let etag = HeaderValue::from_str(&asset.etag).map_err(|e| AppError::Internal(e.into()))?;
     let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
-    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == etag) {
+    if super::pages::holds(&headers, &etag) {
         return Ok((
             StatusCode::NOT_MODIFIED,
             [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],

@@ -92,15 +92,7 @@ impl Default for PageCache {
 impl Page {
     /// The page as a response: `304` when the request already holds this version.
     pub fn respond(self, request: &HeaderMap) -> Response {
-        let fresh = request
-            .get_all(header::IF_NONE_MATCH)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| {
-                let t = t.trim();
-                t == "*" || t.trim_start_matches("W/").as_bytes() == self.etag.as_bytes()
-            });
+        let fresh = holds(request, &self.etag);
         let headers = [
             (header::ETAG, self.etag),
             // Revalidate every time: content can change at any moment, and the check is cheap.
@@ -119,4 +111,18 @@ impl Page {
         )
             .into_response()
     }
+}
+
+/// Whether the request's `If-None-Match` names `etag` (or `*`): the client already holds this
+/// version, so a `304 Not Modified` will do. Lists and weak tags (`W/"…"`) are understood.
+pub fn holds(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/").as_bytes() == etag.as_bytes()
+        })
 }
