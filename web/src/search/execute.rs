@@ -85,12 +85,8 @@ impl SearchIndex {
         response: &mut SearchResponse,
     ) -> tantivy::Result<()> {
         let parsed = query::parse(&req.q);
-        let products = canonical(req.products.iter().chain(&parsed.products), || {
-            self.facets(library).0.clone()
-        });
-        let tags = canonical(req.tags.iter().chain(&parsed.tags), || {
-            self.facets(library).1.clone()
-        });
+        let products = canonical(req.products.iter().chain(&parsed.products), || library.products());
+        let tags = canonical(req.tags.iter().chain(&parsed.tags), || library.tags());
         let searcher = self.reader.searcher();
         let synonyms = self.synonyms.get(&library.synonyms);
         let built = Builder::new(&self.fields, &searcher, weights, &synonyms)
@@ -141,21 +137,6 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// The library's products and tags with counts, computed once per content revision
-    /// (counting walks every article).
-    fn facets(&self, library: &Library) -> std::sync::Arc<(Vec<Facet>, Vec<Facet>)> {
-        let key = (library.revision.clone(), library.articles.len());
-        let mut slot = self.facet_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((k, facets)) = slot.as_ref()
-            && *k == key
-        {
-            return facets.clone();
-        }
-        let facets = std::sync::Arc::new((library.products(), library.tags()));
-        *slot = Some((key, facets.clone()));
-        facets
-    }
-
     /// The slug of an indexed document.
     pub(super) fn slug_of(&self, searcher: &Searcher, address: DocAddress) -> Option<String> {
         let segment = searcher.segment_reader(address.segment_ord);
@@ -185,11 +166,19 @@ fn rank_of(rank: Option<&tantivy::columnar::Column<f64>>, doc: DocId) -> Score {
     rank.and_then(|r| r.first(doc)).unwrap_or(1.0) as Score
 }
 
-/// Calls `f(i, scorer)` for each hit `i` that `query` matches, visiting hits in index order
-/// so each segment's scorer only moves forward.
+/// The positions of `hits` in index order (segment, then document), for [`for_each_match`].
+fn index_order(hits: &[(Score, DocAddress)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..hits.len()).collect();
+    order.sort_unstable_by_key(|&i| hits[i].1);
+    order
+}
+
+/// Calls `f(i, scorer)` for each hit `i` that `query` matches, visiting hits in `order` (their
+/// [`index_order`]) so each segment's scorer only moves forward.
 fn for_each_match(
     searcher: &Searcher,
     hits: &[(Score, DocAddress)],
+    order: &[usize],
     query: &dyn Query,
     scoring: bool,
     mut f: impl FnMut(usize, &mut dyn Scorer),
@@ -200,10 +189,8 @@ fn for_each_match(
         EnableScoring::disabled_from_searcher(searcher)
     };
     let weight = query.weight(enable)?;
-    let mut order: Vec<usize> = (0..hits.len()).collect();
-    order.sort_by_key(|&i| hits[i].1);
     let mut scorer: Option<(u32, Box<dyn Scorer>)> = None;
-    for i in order {
+    for &i in order {
         let address = hits[i].1;
         if scorer
             .as_ref()
@@ -229,16 +216,17 @@ fn rescore(
     boost: Option<&dyn Query>,
     coverage: &[Coverage],
 ) -> tantivy::Result<()> {
+    let order = index_order(hits);
     let mut extra = vec![0.0 as Score; hits.len()];
     if let Some(boost) = boost {
-        for_each_match(searcher, hits, boost, true, |i, scorer| {
+        for_each_match(searcher, hits, &order, boost, true, |i, scorer| {
             extra[i] += scorer.score()
         })?;
     }
     for cover in coverage {
         let mut matched = vec![(0usize, 0.0 as Score); hits.len()];
         for clause in &cover.clauses {
-            for_each_match(searcher, hits, clause.as_ref(), true, |i, scorer| {
+            for_each_match(searcher, hits, &order, clause.as_ref(), true, |i, scorer| {
                 matched[i].0 += 1;
                 matched[i].1 += scorer.score();
             })?;
@@ -278,9 +266,12 @@ fn coordinate(
     if total <= 0.0 {
         return Ok(());
     }
+    let order = index_order(hits);
     let mut matched = vec![0.0f32; hits.len()];
     for (idf, query) in concepts {
-        for_each_match(searcher, hits, query.as_ref(), false, |i, _| matched[i] += idf)?;
+        for_each_match(searcher, hits, &order, query.as_ref(), false, |i, _| {
+            matched[i] += idf
+        })?;
     }
     for (hit, m) in hits.iter_mut().zip(matched) {
         hit.0 *= (m / total).clamp(0.05, 1.0).powf(exponent);
@@ -295,7 +286,7 @@ fn canonical<'a>(
 ) -> Vec<String> {
     let mut values = values.peekable();
     if values.peek().is_none() {
-        // Counting the library's facets walks every article: only when filtering.
+        // Only filters need the library's facet list (a copy of it).
         return Vec::new();
     }
     let known = known();

@@ -35,20 +35,12 @@ pub struct SearchIndex {
     /// slug → source hash of what is indexed; the lock also serialises writers.
     indexed: Mutex<HashMap<String, String>>,
     pub(super) synonyms: super::synonyms::SynonymCache,
-    /// Library facets for resolving filters, per content revision.
-    pub(super) facet_cache: Mutex<Option<FacetCacheEntry>>,
     /// Per-segment product and tag tables (see `search/facets.rs`).
     pub(super) facet_tables: super::facets::FacetTables,
     /// Recent answers (see `search/cache.rs`).
     pub(super) answers: super::cache::ResultCache,
     dir: Option<PathBuf>,
 }
-
-/// (content revision, article count) → (products, tags).
-pub(super) type FacetCacheEntry = (
-    (String, usize),
-    Arc<(Vec<crate::content::Facet>, Vec<crate::content::Facet>)>,
-);
 
 /// What an update did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -173,7 +165,6 @@ impl SearchIndex {
             fields,
             indexed: Mutex::new(HashMap::new()),
             synonyms: Default::default(),
-            facet_cache: Mutex::new(None),
             facet_tables: Default::default(),
             answers: Default::default(),
             dir,
