@@ -114,6 +114,29 @@ stop_sampler() {
     cat "$RUN/peak" 2>/dev/null || echo 0
 }
 
+table_header() {
+    echo "| route | fixkb req/s | p50 ms | p99 ms | errors | nginx req/s | nginx p50 ms | nginx p99 ms | fixkb/nginx |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+}
+
+# row LABEL OURS THEIRS ERRORS: one table row from two RESULT lines (THEIRS may be empty), to
+# stdout and the report.
+row() {
+    local label=$1 ours=$2 theirs=$3 errors=$4
+    if [[ -z $theirs ]]; then
+        printf '| %s | %.0f | %.2f | %.2f | %s | | | | |\n' "$label" "$(field rps "$ours")" \
+            "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" "$errors" | tee -a "$REPORT"
+        return
+    fi
+    local ratio
+    ratio=$(awk -v a="$(field rps "$ours")" -v b="$(field rps "$theirs")" \
+        'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
+    printf '| %s | %.0f | %.2f | %.2f | %s | %.0f | %.2f | %.2f | %s |\n' \
+        "$label" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
+        "$errors" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
+        "$(field p99_ms "$theirs")" "$ratio" | tee -a "$REPORT"
+}
+
 MEMORY_ROWS=()
 for corpus in $CORPORA; do
     content=$(corpus_dir "$corpus")
@@ -138,8 +161,7 @@ for corpus in $CORPORA; do
         echo
         echo "startup to /healthz: ${FIXKB_STARTUP_S} s, busy for ${settled} s more; load average at start: $(cut -d' ' -f1-3 /proc/loadavg); article: /kb/$ARTICLE_SLUG"
         echo
-        echo "| route | fixkb req/s | p50 ms | p99 ms | errors | nginx req/s | nginx p50 ms | nginx p99 ms | fixkb/nginx |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        table_header
     } | tee -a "$REPORT"
 
     peak=0
@@ -163,8 +185,6 @@ for corpus in $CORPORA; do
         settle=$(wait_idle "$FIXKB_PID")
         ((settle > 0)) && log "$route: fixkb busy for ${settle} s after wrk stopped"
         theirs=$(wrk_run "http://127.0.0.1:$NGINX_PORT/$corpus/${SAVED[$route]}" "$RUN/plain.lua")
-        ratio=$(awk -v a="$(field rps "$ours")" -v b="$(field rps "$theirs")" \
-            'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
         errors=$(errors_of "$ours")
         if [[ $(field requests "$ours") == 0 ]]; then
             errors="no response within the run"
@@ -172,18 +192,13 @@ for corpus in $CORPORA; do
             errors="$errors (busy ${settle} s after)"
         fi
         [[ $route == search ]] && search_nginx=$theirs
-        printf '| %s `%s` | %.0f | %.2f | %.2f | %s | %.0f | %.2f | %.2f | %s |\n' \
-            "$route" "$path" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
-            "$errors" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
-            "$(field p99_ms "$theirs")" "$ratio" | tee -a "$REPORT"
+        row "$route \`$path\`" "$ours" "$theirs" "$errors"
     done
     if ((FRESH_SHARE > 0)); then
         # The search mix with FRESH% of requests replaced by queries never asked before.
         path=$(route_path search)
         ours=$(FRESH=$FRESH_SHARE wrk_run "$base$path" "$RUN/search.lua")
-        printf '| search, %s%% new queries `%s` | %.0f | %.2f | %.2f | %s | | | | |\n' \
-            "$FRESH_SHARE" "$path" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
-            "$(errors_of "$ours")" | tee -a "$REPORT"
+        row "search, $FRESH_SHARE% new queries \`$path\`" "$ours" "" "$(errors_of "$ours")"
         wait_idle "$FIXKB_PID" >/dev/null
     fi
     hwm=$(rss_mb "$FIXKB_PID" VmHWM)
@@ -227,20 +242,13 @@ for corpus in $CORPORA; do
         ours=$(wrk_run "$base$path" "$RUN/search.lua")
         uncached_peak=$(stop_sampler)
         uncached_hwm=$(rss_mb "$FIXKB_PID" VmHWM)
-        theirs=${search_nginx:-}
-        ratio=$(awk -v a="$(field rps "$ours")" -v b="$(field rps "$theirs")" \
-            'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
         {
             echo
             echo "$corpus, the search mix again with the cache of recent answers off (--search-cache-mb 0): every request searches the index."
             echo
-            echo "| route | fixkb req/s | p50 ms | p99 ms | errors | nginx req/s | nginx p50 ms | nginx p99 ms | fixkb/nginx |"
-            echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+            table_header
         } | tee -a "$REPORT"
-        printf '| search, cache off `%s` | %.0f | %.2f | %.2f | %s | %.0f | %.2f | %.2f | %s |\n' \
-            "$path" "$(field rps "$ours")" "$(field p50_ms "$ours")" "$(field p99_ms "$ours")" \
-            "$(errors_of "$ours")" "$(field rps "$theirs")" "$(field p50_ms "$theirs")" \
-            "$(field p99_ms "$theirs")" "$ratio" | tee -a "$REPORT"
+        row "search, cache off \`$path\`" "$ours" "${search_nginx:-}" "$(errors_of "$ours")"
         {
             echo
             echo "VmRSS under this load (max sampled): $uncached_peak MB; VmHWM of this process (a warm start, then the run): $uncached_hwm MB."
