@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use tantivy::collector::{Count, TopDocs};
+use tantivy::columnar::StrColumn;
 use tantivy::query::{EnableScoring, Query, Scorer};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher};
 
@@ -114,11 +115,9 @@ impl SearchIndex {
         response.total = total;
         response.facets = Facets { products, tags };
         let mut snippeter = Snippeter::new();
+        let mut slugs = Slugs::new(&searcher);
         for (score, address) in top {
-            let Some(article) = self
-                .slug_of(&searcher, address)
-                .and_then(|slug| library.article(&slug))
-            else {
+            let Some(article) = slugs.get(address).and_then(|slug| library.article(&slug)) else {
                 continue;
             };
             response.hits.push(Hit {
@@ -136,11 +135,33 @@ impl SearchIndex {
         }
         Ok(())
     }
+}
+
+/// Reads hits' slugs, opening each segment's slug column once per search.
+pub(super) struct Slugs<'a> {
+    searcher: &'a Searcher,
+    /// By segment ordinal; `None` until that segment's first hit.
+    columns: Vec<Option<Option<StrColumn>>>,
+}
+
+impl<'a> Slugs<'a> {
+    pub(super) fn new(searcher: &'a Searcher) -> Self {
+        Self {
+            searcher,
+            columns: vec![None; searcher.segment_readers().len()],
+        }
+    }
 
     /// The slug of an indexed document.
-    pub(super) fn slug_of(&self, searcher: &Searcher, address: DocAddress) -> Option<String> {
-        let segment = searcher.segment_reader(address.segment_ord);
-        let column = segment.fast_fields().str(names::SLUG).ok().flatten()?;
+    pub(super) fn get(&mut self, address: DocAddress) -> Option<String> {
+        let column = self
+            .columns
+            .get_mut(address.segment_ord as usize)?
+            .get_or_insert_with(|| {
+                let segment = self.searcher.segment_reader(address.segment_ord);
+                segment.fast_fields().str(names::SLUG).ok().flatten()
+            });
+        let column = column.as_ref()?;
         let ord = column.term_ords(address.doc_id).next()?;
         let mut slug = String::new();
         column.ord_to_str(ord, &mut slug).ok()?;

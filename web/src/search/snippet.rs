@@ -2,7 +2,8 @@
 //! each match in `<mark>`.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use tantivy::tokenizer::TextAnalyzer;
 
@@ -31,7 +32,11 @@ const LEAD_CHARS: usize = 60;
 /// The analyzers a snippet needs; built once per search.
 pub struct Snippeter {
     prose: TextAnalyzer,
+    plain: TextAnalyzer,
     code: TextAnalyzer,
+    /// Words already stemmed during this search (`None`: a stop word), so that each distinct
+    /// word of the hits' passages goes through the stemmer once.
+    stems: HashMap<String, Option<String>>,
 }
 
 impl Snippeter {
@@ -39,7 +44,9 @@ impl Snippeter {
     pub fn new() -> Self {
         Self {
             prose: super::schema::prose(),
+            plain: super::schema::plain(),
             code: super::schema::code(),
+            stems: HashMap::new(),
         }
     }
 
@@ -52,16 +59,19 @@ impl Snippeter {
             Cow::Borrowed("")
         });
         // Analysing passages is the slow part of a search: rank them first by how many needles
-        // they contain (a substring test), then analyse only the best few.
-        let mut candidates: Vec<(usize, usize, &str)> = article
+        // they contain (a substring test on a lower-case copy), then analyse only the best few.
+        let short = article
             .symptoms
             .iter()
             .map(String::as_str)
             .chain(std::iter::once(article.summary.as_str()))
-            .chain(text.lines().flat_map(sentences_within))
-            .filter(|p| !p.trim().is_empty())
+            .map(|p| (p, Cow::Owned(p.to_lowercase())));
+        let lower = text.is_ascii().then(|| text.to_ascii_lowercase());
+        let mut candidates: Vec<(usize, usize, &str)> = short
+            .chain(body_passages(&text, lower.as_deref(), &needles))
+            .filter(|(p, _)| !p.trim().is_empty())
             .enumerate()
-            .map(|(i, p)| (needle_count(p, &needles), i, p))
+            .map(|(i, (p, lower))| (needle_count(&lower, &needles), i, p))
             .filter(|(n, _, _)| *n > 0)
             .collect();
         candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -83,11 +93,19 @@ impl Snippeter {
         let mut spans = Vec::new();
         let mut distinct = HashSet::new();
         if !highlight.prose.is_empty() {
-            let mut stream = self.prose.token_stream(passage);
+            // The prose analyzer is the plain one plus stop words and the stemmer: tokens and
+            // offsets are the plain analyzer's, each word stemmed once per search.
+            let mut stream = self.plain.token_stream(passage);
             while let Some(t) = stream.next() {
-                if highlight.prose.contains(&t.text) {
+                let stem = self.stems.entry(t.text.clone()).or_insert_with(|| {
+                    let mut stemmed = self.prose.token_stream(&t.text);
+                    stemmed.next().map(|s| s.text.clone())
+                });
+                if let Some(stem) = stem
+                    && highlight.prose.contains(stem.as_str())
+                {
                     spans.push((t.offset_from, t.offset_to));
-                    distinct.insert(t.text.clone());
+                    distinct.insert(stem.clone());
                 }
             }
         }
@@ -127,8 +145,40 @@ impl Highlight {
     }
 }
 
-fn needle_count(passage: &str, needles: &[String]) -> usize {
-    let lower = passage.to_lowercase();
+/// The passages of a body (sentences of its lines), each with its lower-case form. `ascii_lower`
+/// is the text lower-cased at once when it is ASCII, which keeps every byte offset: passages
+/// are then sliced from it, and lines without a needle are skipped before being split.
+fn body_passages<'a>(
+    text: &'a str,
+    ascii_lower: Option<&'a str>,
+    needles: &[String],
+) -> Vec<(&'a str, Cow<'a, str>)> {
+    let mut out = Vec::new();
+    if let Some(lower) = ascii_lower {
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            let lower_line = &lower[at..at + line.len()];
+            at += line.len();
+            let line = line.trim_end_matches(['\n', '\r']);
+            if needle_count(lower_line, needles) == 0 {
+                continue;
+            }
+            for range in sentences_within(line) {
+                out.push((&line[range.clone()], Cow::Borrowed(&lower_line[range])));
+            }
+        }
+    } else {
+        for line in text.lines() {
+            for range in sentences_within(line) {
+                let passage = &line[range];
+                out.push((passage, Cow::Owned(passage.to_lowercase())));
+            }
+        }
+    }
+    out
+}
+
+fn needle_count(lower: &str, needles: &[String]) -> usize {
     needles.iter().filter(|n| lower.contains(n.as_str())).count()
 }
 
@@ -139,9 +189,9 @@ impl Default for Snippeter {
 }
 
 /// A long line split into passages of whole sentences, each at most about [`MAX_CHARS`].
-fn sentences_within(line: &str) -> Vec<&str> {
+fn sentences_within(line: &str) -> Vec<Range<usize>> {
     if line.len() <= MAX_CHARS {
-        return vec![line];
+        return std::iter::once(0..line.len()).collect();
     }
     let mut out = Vec::new();
     let mut start = 0;
@@ -150,13 +200,13 @@ fn sentences_within(line: &str) -> Vec<&str> {
         if matches!(c, '.' | '!' | '?' | ';') {
             let end = i + c.len_utf8();
             if end - start > MAX_CHARS && last_end > start {
-                out.push(&line[start..last_end]);
+                out.push(start..last_end);
                 start = last_end;
             }
             last_end = end;
         }
     }
-    out.push(&line[start..]);
+    out.push(start..line.len());
     out
 }
 

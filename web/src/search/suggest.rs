@@ -12,6 +12,7 @@ use tantivy_fst::Automaton;
 
 use crate::content::Library;
 
+use super::execute::Slugs;
 use super::schema;
 use super::{SearchIndex, article_url};
 
@@ -83,8 +84,9 @@ impl SearchIndex {
         let Ok(top) = searcher.search(&query, &TopDocs::with_limit(limit + 1).order_by_score()) else {
             return out;
         };
+        let mut slugs = Slugs::new(&searcher);
         for (_, address) in top {
-            let Some(slug) = self.slug_of(&searcher, address) else {
+            let Some(slug) = slugs.get(address) else {
                 continue;
             };
             if let Some(article) = library.article(&slug)

@@ -7,6 +7,11 @@
 //! posting lists. This union keeps each child where it is and moves it only when asked, so an
 //! optional clause costs a skip-list seek per candidate. It suits few children (per-word field
 //! disjunctions, the optional clauses of one query).
+//!
+//! When it is *advanced* instead (a word's fields driving the first pass), comparing every
+//! child at every document was a large share of the first pass, so from the first `advance` it reads
+//! ahead a window of documents child by child, as tantivy's union does, until a seek jumps past
+//! the window.
 
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, QueryClone, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
@@ -83,6 +88,9 @@ impl Weight for SeekUnionWeight {
             scorers,
             doc: 0,
             tie: self.tie,
+            window: None,
+            driving: false,
+            score: 0.0,
         };
         union.doc = union.min_doc();
         Ok(Box::new(union))
@@ -99,15 +107,119 @@ impl Weight for SeekUnionWeight {
     }
 }
 
+/// Documents per window when the union drives (as tantivy's buffered union).
+const WINDOW: u32 = 4096;
+
 struct SeekUnionScorer {
     scorers: Vec<Box<dyn Scorer>>,
     doc: DocId,
     tie: Option<Score>,
+    /// Read-ahead for a union that is advanced (it drives the search), allocated on the first
+    /// `advance`. A union that is only sought never reads ahead.
+    window: Option<Box<Window>>,
+    /// True while the children have been read ahead to the end of the window.
+    driving: bool,
+    /// The score of `doc` when it came from the window.
+    score: Score,
+}
+
+/// The next [`WINDOW`] documents of a driving union, read ahead child by child: each child's
+/// postings are read in one run instead of comparing every child at every document. Entries
+/// are zero except for documents still to be visited.
+struct Window {
+    start: DocId,
+    /// Documents matched, bit `d` of word `d / 64` for document `start + d`.
+    bits: [u64; (WINDOW / 64) as usize],
+    /// The first word that may still have bits set.
+    word: usize,
+    best: [Score; WINDOW as usize],
+    sum: [Score; WINDOW as usize],
+}
+
+impl Window {
+    fn new() -> Box<Self> {
+        Box::new(Self {
+            start: 0,
+            bits: [0; (WINDOW / 64) as usize],
+            word: (WINDOW / 64) as usize,
+            best: [0.0; WINDOW as usize],
+            sum: [0.0; WINDOW as usize],
+        })
+    }
+
+    /// Reads every child's documents in `[start, start + WINDOW)`, leaving each child at or
+    /// after the window's end.
+    fn fill(&mut self, scorers: &mut [Box<dyn Scorer>], start: DocId) {
+        self.start = start;
+        self.word = 0;
+        let end = start.saturating_add(WINDOW);
+        for scorer in scorers {
+            let mut doc = scorer.doc();
+            while doc < end {
+                let d = (doc - start) as usize;
+                let s = scorer.score();
+                self.bits[d / 64] |= 1 << (d % 64);
+                self.best[d] = self.best[d].max(s);
+                self.sum[d] += s;
+                doc = scorer.advance();
+            }
+        }
+    }
+
+    /// The next document at or after `target` in the window, with its (best, sum); the entries
+    /// passed over are cleared.
+    fn next_from(&mut self, target: DocId) -> Option<(DocId, Score, Score)> {
+        let from = target.saturating_sub(self.start) as usize;
+        while self.word < self.bits.len() {
+            let bits = &mut self.bits[self.word];
+            if *bits == 0 {
+                self.word += 1;
+                continue;
+            }
+            let d = self.word * 64 + bits.trailing_zeros() as usize;
+            *bits &= *bits - 1;
+            let found = (self.best[d], self.sum[d]);
+            self.best[d] = 0.0;
+            self.sum[d] = 0.0;
+            if d >= from {
+                return Some((self.start + d as DocId, found.0, found.1));
+            }
+        }
+        None
+    }
 }
 
 impl SeekUnionScorer {
     fn min_doc(&self) -> DocId {
         self.scorers.iter().map(|s| s.doc()).min().unwrap_or(TERMINATED)
+    }
+
+    fn combine(&self, best: Score, sum: Score) -> Score {
+        match self.tie {
+            None => sum,
+            Some(tie) => best + tie * (sum - best),
+        }
+    }
+
+    /// Moves to the first document at or after `target` through the window, filling it again
+    /// as often as needed.
+    fn window_seek(&mut self, target: DocId) -> DocId {
+        loop {
+            let window = self.window.get_or_insert_with(Window::new);
+            if let Some((doc, best, sum)) = window.next_from(target) {
+                self.doc = doc;
+                self.score = self.combine(best, sum);
+                return doc;
+            }
+            let next = self.min_doc();
+            if next == TERMINATED {
+                self.doc = TERMINATED;
+                return TERMINATED;
+            }
+            if let Some(window) = self.window.as_mut() {
+                window.fill(&mut self.scorers, next);
+            }
+        }
     }
 }
 
@@ -116,19 +228,34 @@ impl DocSet for SeekUnionScorer {
         if self.doc == TERMINATED {
             return TERMINATED;
         }
-        let current = self.doc;
-        for scorer in &mut self.scorers {
-            if scorer.doc() == current {
-                scorer.advance();
+        if !self.driving {
+            // Start driving: step the children past the current document, then read ahead.
+            let current = self.doc;
+            for scorer in &mut self.scorers {
+                if scorer.doc() == current {
+                    scorer.advance();
+                }
             }
+            self.driving = true;
         }
-        self.doc = self.min_doc();
-        self.doc
+        self.window_seek(self.doc.saturating_add(1))
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
         if self.doc >= target {
             return self.doc;
+        }
+        if self.driving
+            && let Some(window) = self.window.as_mut()
+        {
+            if target < window.start.saturating_add(WINDOW) {
+                return self.window_seek(target);
+            }
+            // A jump past the window: back to seeking each child, so that a union which is
+            // mostly sought does not read whole windows of postings it will never visit. What
+            // is left in the window lies before any later target, so the next `window_seek`
+            // passes over it and clears it.
+            self.driving = false;
         }
         for scorer in &mut self.scorers {
             if scorer.doc() < target {
@@ -150,6 +277,9 @@ impl DocSet for SeekUnionScorer {
 
 impl Scorer for SeekUnionScorer {
     fn score(&mut self) -> Score {
+        if self.driving {
+            return self.score;
+        }
         let doc = self.doc;
         let (mut sum, mut best) = (0.0, 0.0f32);
         for scorer in &mut self.scorers {
@@ -159,17 +289,14 @@ impl Scorer for SeekUnionScorer {
                 best = best.max(s);
             }
         }
-        match self.tie {
-            None => sum,
-            Some(tie) => best + tie * (sum - best),
-        }
+        self.combine(best, sum)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use tantivy::collector::{Count, TopDocs};
-    use tantivy::query::{BooleanQuery, DisjunctionMaxQuery, Occur, TermQuery};
+    use tantivy::query::{BooleanQuery, DisjunctionMaxQuery, EnableScoring, Occur, TermQuery};
     use tantivy::schema::{IndexRecordOption, Schema, TEXT};
     use tantivy::{Index, Term, doc};
 
@@ -222,6 +349,86 @@ mod tests {
         assert_eq!(x.len(), y.len());
         for (p, q) in x.iter().zip(&y) {
             assert!((p.0 - q.0).abs() < 1e-4, "{p:?} {q:?}");
+        }
+    }
+
+    #[test]
+    fn advancing_and_seeking_in_any_order_agree_with_tantivys_unions() {
+        // Enough documents for several read-ahead windows, and jumps both inside and past one.
+        let mut b = Schema::builder();
+        let a = b.add_text_field("a", TEXT);
+        let c = b.add_text_field("c", TEXT);
+        let index = Index::create_in_ram(b.build());
+        let mut writer = index.writer_with_num_threads(1, 50_000_000).unwrap();
+        for i in 0..20_000u32 {
+            let x = if i % 3 == 0 || i % 1000 < 5 {
+                "red fox"
+            } else {
+                "blue"
+            };
+            let y = match i % 7 {
+                0 => "fox fox",
+                1 => "fox cat",
+                _ => "cat",
+            };
+            writer.add_document(doc!(a => x, c => y)).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        let segment = searcher.segment_reader(0);
+        let term = |f, t| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(f, t),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
+        let children = || vec![term(a, "fox"), term(c, "fox"), term(a, "red")];
+        let pairs: [(Box<dyn Query>, Box<dyn Query>); 2] = [
+            (
+                Box::new(SeekUnion::dismax(children(), 0.3)),
+                Box::new(DisjunctionMaxQuery::with_tie_breaker(children(), 0.3)),
+            ),
+            (
+                Box::new(SeekUnion::sum(children())),
+                Box::new(BooleanQuery::union(children())),
+            ),
+        ];
+        let scorer = |q: &dyn Query| {
+            q.weight(EnableScoring::enabled_from_searcher(&searcher))
+                .unwrap()
+                .scorer(segment, 1.0)
+                .unwrap()
+        };
+        for (ours, theirs) in &pairs {
+            for seed in 1..=20u64 {
+                let (mut x, mut y) = (scorer(ours.as_ref()), scorer(theirs.as_ref()));
+                let mut state = seed;
+                let mut steps = 0;
+                while x.doc() != TERMINATED {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    let roll = (state >> 33) % 100;
+                    if roll < 60 {
+                        assert_eq!(x.advance(), y.advance(), "seed {seed} step {steps}");
+                    } else {
+                        // Short hops stay in the window, long ones leave it.
+                        let gap = if roll < 98 {
+                            1 + roll as u32
+                        } else {
+                            1 + (state >> 40) as u32 % 9_000
+                        };
+                        let target = x.doc().saturating_add(gap);
+                        assert_eq!(x.seek(target), y.seek(target), "seed {seed} step {steps}");
+                    }
+                    if x.doc() != TERMINATED {
+                        let (p, q) = (x.score(), y.score());
+                        assert!((p - q).abs() < 1e-4, "seed {seed} step {steps}: {p} vs {q}");
+                    }
+                    steps += 1;
+                }
+                assert_eq!(y.doc(), TERMINATED);
+                assert!(steps > 50, "seed {seed}: only {steps} steps");
+            }
         }
     }
 }
