@@ -1,6 +1,11 @@
 //! One article: its front matter, rendered body and the text the search index needs.
 
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
 
 use crate::markdown::{self, BrokenLink, LinkTarget};
 
@@ -46,28 +51,82 @@ pub struct Article {
 #[derive(Debug, Clone)]
 pub(crate) struct Draft {
     pub path: String,
-    pub source: std::sync::Arc<str>,
+    text: Text,
     pub front: FrontMatter,
     pub body_offset: usize,
     pub body_line: usize,
     pub warnings: Vec<FieldError>,
+    /// Lines of the front-matter keys that diagnostics point at ([`KEYS`]).
+    key_lines: [Option<usize>; KEYS.len()],
+}
+
+/// Front-matter keys whose line [`Draft::line_of`] knows.
+const KEYS: [&str; 3] = ["id", "aliases", "fixes"];
+
+/// The text a draft renders from.
+#[derive(Debug, Clone)]
+enum Text {
+    /// In memory.
+    Held(Arc<str>),
+    /// Read again from `file` when rendered, so that a whole folder's sources are never in
+    /// memory at once; it must still hash to `digest`, the text the front matter came from.
+    File { file: PathBuf, digest: [u8; 32] },
 }
 
 impl Draft {
     /// Splits and reads the front matter of `source` (a file at `path`).
-    pub fn parse(path: &str, source: std::sync::Arc<str>) -> Result<Self, FieldError> {
+    pub fn parse(path: &str, source: Arc<str>) -> Result<Self, FieldError> {
         let split = frontmatter::split(&source)?;
         let (front, warnings) = frontmatter::parse(split.yaml)?;
         let body_offset = source.len() - split.body.len();
         let body_line = split.body_line;
+        let header = &source[..body_offset];
+        let key_lines = KEYS.map(|key| {
+            header
+                .lines()
+                .position(|l| {
+                    l.strip_prefix(key)
+                        .is_some_and(|r| r.trim_start().starts_with(':'))
+                })
+                .map(|i| i + 1)
+        });
         Ok(Self {
             path: path.to_owned(),
             front,
             body_offset,
             body_line,
             warnings,
-            source,
+            key_lines,
+            text: Text::Held(source),
         })
+    }
+
+    /// Lets go of the text: [`Draft::render`] reads `file` again, which must still hash to
+    /// `digest` (the SHA-256 of the text this draft was parsed from).
+    pub fn release(&mut self, file: PathBuf, digest: [u8; 32]) {
+        self.text = Text::File { file, digest };
+    }
+
+    /// The line of front-matter key `key` (one of [`KEYS`]), if the file has it.
+    pub fn line_of(&self, key: &str) -> Option<usize> {
+        KEYS.iter()
+            .position(|k| *k == key)
+            .and_then(|i| self.key_lines[i])
+    }
+
+    /// The text the front matter was read from; an error if the file has changed or gone
+    /// since (the watcher then loads the folder again).
+    pub fn text(&self) -> io::Result<Arc<str>> {
+        match &self.text {
+            Text::Held(text) => Ok(text.clone()),
+            Text::File { file, digest } => {
+                let text = std::fs::read_to_string(file)?;
+                if Sha256::digest(text.as_bytes()).as_slice() != digest.as_slice() {
+                    return Err(io::Error::other("the file changed while the folder was loading"));
+                }
+                Ok(text.into())
+            }
+        }
     }
 
     /// The article's slug: front matter `slug`, else derived from the path.
@@ -82,8 +141,13 @@ impl Draft {
 
     /// Renders the body; returns the article and the links that point nowhere (lines are
     /// relative to the whole file).
-    pub fn render(&self, resolve: &dyn Fn(&str) -> LinkTarget) -> (Article, Vec<BrokenLink>) {
-        let body = &self.source[self.body_offset..];
+    /// `source` is [`Draft::text`].
+    pub fn render(
+        &self,
+        source: Arc<str>,
+        resolve: &dyn Fn(&str) -> LinkTarget,
+    ) -> (Article, Vec<BrokenLink>) {
+        let body = &source[self.body_offset..];
         let rendered = markdown::render(body, resolve);
         let fm = &self.front;
         let title = fm
@@ -126,9 +190,9 @@ impl Draft {
                 text: rendered.text,
                 code: rendered.code,
                 headings: rendered.headings,
-                source: self.source.clone(),
+                source: source.clone(),
             }),
-            source_hash: crate::util::short_hash(self.source.as_bytes()),
+            source_hash: crate::util::short_hash(source.as_bytes()),
         };
         (article, broken)
     }
@@ -167,6 +231,10 @@ mod tests {
         Draft::parse(path, src.into()).unwrap()
     }
 
+    fn render(d: &Draft, resolve: &dyn Fn(&str) -> LinkTarget) -> (Article, Vec<BrokenLink>) {
+        d.render(d.text().unwrap(), resolve)
+    }
+
     #[test]
     fn slug_comes_from_path_unless_front_matter_says() {
         assert_eq!(draft("Net/My Article.md", "# x").slug(), "net/my-article");
@@ -175,25 +243,47 @@ mod tests {
 
     #[test]
     fn title_falls_back_to_h1_then_file_name() {
-        let (a, _) = draft("x.md", "# From H1\n\nBody.").render(&|_| LinkTarget::Keep);
+        let (a, _) = render(&draft("x.md", "# From H1\n\nBody."), &|_| LinkTarget::Keep);
         assert_eq!(a.title, "From H1");
         let html = a.body.html().unwrap();
         assert!(!html.contains("From H1"), "leading H1 is the page title: {html}");
-        let (b, _) = draft("my-file.md", "Body.").render(&|_| LinkTarget::Keep);
+        let (b, _) = render(&draft("my-file.md", "Body."), &|_| LinkTarget::Keep);
         assert_eq!(b.title, "my file");
     }
 
     #[test]
     fn summary_falls_back_to_first_paragraph() {
         let long = "word ".repeat(100);
-        let (a, _) = draft("x.md", &long).render(&|_| LinkTarget::Keep);
+        let (a, _) = render(&draft("x.md", &long), &|_| LinkTarget::Keep);
         assert!(a.summary.ends_with('…') && a.summary.chars().count() <= 201);
     }
 
     #[test]
     fn broken_link_lines_count_from_file_start() {
         let d = draft("x.md", "---\ntitle: T\n---\n\n[a](gone.md)\n");
-        let (_, broken) = d.render(&|_| LinkTarget::Broken);
+        let (_, broken) = render(&d, &|_| LinkTarget::Broken);
         assert_eq!(broken[0].line, 5);
+    }
+
+    #[test]
+    fn a_released_draft_reads_its_file_again_and_notices_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.md");
+        let text = "---\ntitle: T\nid: 7\n---\nFirst version.\n";
+        std::fs::write(&file, text).unwrap();
+        let mut d = draft("x.md", text);
+        assert_eq!(d.line_of("id"), Some(3));
+        assert_eq!(d.line_of("fixes"), None);
+        d.release(file.clone(), Sha256::digest(text.as_bytes()).into());
+        let (a, _) = render(&d, &|_| LinkTarget::Keep);
+        assert!(a.body.html().unwrap().contains("First version."));
+        std::fs::write(&file, text.replace("First", "Second")).unwrap();
+        let e = d.text().unwrap_err();
+        assert!(
+            e.to_string().contains("changed while the folder was loading"),
+            "{e}"
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(d.text().unwrap_err().kind(), io::ErrorKind::NotFound);
     }
 }

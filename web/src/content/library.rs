@@ -95,7 +95,10 @@ impl Library {
             .map(|a| (a.path.as_str(), a))
             .collect();
         let mut diagnostics = Vec::new();
-        let mut revision_input = Vec::new();
+        // Each file's path and SHA-256; the sources themselves are let go as soon as their
+        // front matter is read (see `Draft::release`), so a large folder is never in memory
+        // at once.
+        let mut revision_input: Vec<(String, [u8; 32])> = Vec::new();
         let mut drafts = Vec::new();
         for path in markdown_files(root, &mut diagnostics) {
             let rel = relative(root, &path);
@@ -106,16 +109,18 @@ impl Library {
                     continue;
                 }
             };
-            match Draft::parse(&rel, source.clone()) {
-                Ok(draft) => {
-                    revision_input.push((rel.clone(), source));
+            let sha = digest(&source);
+            match Draft::parse(&rel, source) {
+                Ok(mut draft) => {
+                    draft.release(path, sha);
+                    revision_input.push((rel.clone(), sha));
                     drafts.push(draft);
                 }
                 Err(e) => {
                     let kept = previous_by_path
                         .get(rel.as_str())
                         .and_then(|old| last_good_source(old))
-                        .and_then(|old| Draft::parse(&rel, old).ok());
+                        .and_then(|old| Some((digest(&old), Draft::parse(&rel, old).ok()?)));
                     let suffix = if kept.is_some() {
                         "; serving the last good version"
                     } else {
@@ -126,8 +131,8 @@ impl Library {
                         Some(e.line),
                         format!("{}{suffix}", e.message),
                     ));
-                    if let Some(draft) = kept {
-                        revision_input.push((rel.clone(), draft.source.clone()));
+                    if let Some((old_digest, draft)) = kept {
+                        revision_input.push((rel.clone(), old_digest));
                         drafts.push(draft);
                     }
                 }
@@ -135,9 +140,8 @@ impl Library {
         }
         let (fixes, fix_diagnostics, fix_sources) = fixes::load_dir(&root.join("fixes"));
         diagnostics.extend(fix_diagnostics);
-        revision_input.extend(fix_sources);
+        revision_input.extend(fix_sources.into_iter().map(|(path, text)| (path, digest(&text))));
         let synonyms = load_synonyms(root, &mut diagnostics, &mut revision_input);
-        // Before `build`, which drops each source once its article is rendered.
         let revision = revision(revision_input);
         let spill = spill_dir.and_then(|dir| {
             Spill::create_in(dir)
@@ -352,29 +356,32 @@ fn relative(root: &Path, path: &Path) -> String {
 fn load_synonyms(
     root: &Path,
     diagnostics: &mut Vec<Diagnostic>,
-    revision: &mut Vec<(String, Arc<str>)>,
+    revision: &mut Vec<(String, [u8; 32])>,
 ) -> Synonyms {
     let path = root.join("synonyms.toml");
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Synonyms::default();
     };
-    revision.push(("synonyms.toml".into(), text.as_str().into()));
+    revision.push(("synonyms.toml".into(), digest(&text)));
     Synonyms::parse("synonyms.toml", &text).unwrap_or_else(|d| {
         diagnostics.push(d);
         Synonyms::default()
     })
 }
 
-/// Short hash of every loaded file and its path, in path order.
-fn revision(mut files: Vec<(String, Arc<str>)>) -> String {
+/// SHA-256 of a file's text.
+fn digest(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+/// Short hash of every loaded file's path and digest, in path order.
+fn revision(mut files: Vec<(String, [u8; 32])>) -> String {
     files.sort();
-    // Streamed into the hasher: the files together are the size of the content folder.
     let mut hasher = Sha256::new();
-    for (path, text) in &files {
+    for (path, digest) in &files {
         hasher.update(path.as_bytes());
         hasher.update([0]);
-        hasher.update(text.as_bytes());
-        hasher.update([0]);
+        hasher.update(digest);
     }
     let mut hex = format!("{:x}", hasher.finalize());
     hex.truncate(12);
@@ -418,7 +425,7 @@ fn build(
             if let Some(other) = by_id.get(&id) {
                 diagnostics.push(Diagnostic::error(
                     &draft.path,
-                    line_of(&draft, "id"),
+                    draft.line_of("id"),
                     format!("id {id} is already used by {other}; this article is skipped"),
                 ));
                 continue;
@@ -438,7 +445,7 @@ fn build(
             {
                 diagnostics.push(Diagnostic::error(
                     &draft.path,
-                    line_of(draft, "aliases"),
+                    draft.line_of("aliases"),
                     format!("alias `{alias}` is already used by {owner}; ignored"),
                 ));
             } else {
@@ -457,8 +464,28 @@ fn build(
         for w in &draft.warnings {
             diagnostics.push(Diagnostic::warning(&draft.path, Some(w.line), w.message.clone()));
         }
+        let source = match draft.text() {
+            Ok(source) => source,
+            Err(e) => {
+                // Changed or removed since its front matter was read: the watcher loads the
+                // folder again. Until then the previous version stands, if there is one.
+                let kept = previous
+                    .get(draft.path.as_str())
+                    .filter(|old| old.slug == draft.slug());
+                let suffix = if kept.is_some() {
+                    "serving the previous version"
+                } else {
+                    "the article is skipped"
+                };
+                diagnostics.push(Diagnostic::error(&draft.path, None, format!("{e}; {suffix}")));
+                if let Some(old) = kept {
+                    library.articles.push(Arc::clone(old));
+                }
+                continue;
+            }
+        };
         let resolve = |dest: &str| resolve_link(&draft.path, dest, &path_to_slug);
-        let (mut article, broken) = draft.render(&resolve);
+        let (mut article, broken) = draft.render(source, &resolve);
         for b in broken {
             diagnostics.push(Diagnostic::warning(
                 &draft.path,
@@ -470,7 +497,7 @@ fn build(
             if !library.fixes.contains_key(fix) {
                 diagnostics.push(Diagnostic::error(
                     &draft.path,
-                    line_of(&draft, "fixes"),
+                    draft.line_of("fixes"),
                     format!("fix `{fix}` does not exist (expected fixes/{fix}/fix.toml)"),
                 ));
             }
@@ -509,17 +536,6 @@ fn build(
     diagnostics.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
     library.diagnostics = diagnostics;
     library
-}
-
-fn line_of(draft: &Draft, key: &str) -> Option<usize> {
-    let yaml_end = draft.body_offset.min(draft.source.len());
-    draft.source[..yaml_end]
-        .lines()
-        .position(|l| {
-            l.strip_prefix(key)
-                .is_some_and(|r| r.trim_start().starts_with(':'))
-        })
-        .map(|i| i + 1)
 }
 
 /// Decides what a link in the article at `from` becomes.
