@@ -103,7 +103,12 @@ struct Inner {
     salt: Vec<u8>,
     options: StoreOptions,
     events: analytics::Writer,
+    /// Receipts waiting for the next commit (see [`Store::record_receipt`]).
+    receipts: Mutex<Vec<PendingReceipt>>,
 }
+
+/// A receipt and where to send its result once committed.
+type PendingReceipt = (NewReceipt, tokio::sync::oneshot::Sender<anyhow::Result<()>>);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -165,6 +170,7 @@ impl Store {
                 salt,
                 options,
                 events,
+                receipts: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -205,8 +211,29 @@ impl Store {
     /// Records that a script was rendered or downloaded: inserts the receipt or bumps its
     /// last-seen time and count, and remembers the file's SHA-256 for `/verify`. Call it from
     /// every render and download, before sending the script. Committed when this returns `Ok`.
+    ///
+    /// Group commit: the receipt joins a queue, and whoever holds the write connection next
+    /// records everything queued in one transaction. Under load, the receipts that arrive while
+    /// one commit waits for the disk share the next one, instead of each waiting for its own.
     pub async fn record_receipt(&self, receipt: NewReceipt) -> anyhow::Result<()> {
-        self.write(move |c| receipts::record(c, &receipt, now())).await?
+        let (done, result) = tokio::sync::oneshot::channel();
+        lock(&self.inner.receipts).push((receipt, done));
+        let inner = self.inner.clone();
+        self.write(move |conn| {
+            let batch = std::mem::take(&mut *lock(&inner.receipts));
+            if batch.is_empty() {
+                // An earlier holder of the connection committed this one with its own batch.
+                return;
+            }
+            let (receipts, senders): (Vec<NewReceipt>, Vec<_>) = batch.into_iter().unzip();
+            let results = receipts::record_all(conn, &receipts, now());
+            for (sender, result) in senders.into_iter().zip(results) {
+                // The caller may have gone (its request was cancelled); the row is kept anyway.
+                let _ = sender.send(result);
+            }
+        })
+        .await?;
+        result.await.context("the receipt was not recorded")?
     }
 
     /// The receipt with this id.
@@ -423,6 +450,11 @@ pub fn backup_database(data_dir: &Path, dest: &Path) -> anyhow::Result<()> {
     let conn = open_reader(&path)?;
     backup::backup(&conn, Some(&path), dest)
         .with_context(|| format!("backing up {} to {}", path.display(), dest.display()))
+}
+
+/// Locks `m`, even if a panic poisoned it (the data is a queue; nothing is half-written).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Runs blocking work (SQLite calls, hashing large inputs) on tokio's blocking pool, inside the

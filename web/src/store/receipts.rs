@@ -53,11 +53,50 @@ pub struct Receipt {
     pub not_worked: u64,
 }
 
-/// Inserts a receipt or bumps its last-seen time and count.
+/// Inserts a receipt or bumps its last-seen time and count (the store batches them through
+/// [`record_all`]).
+#[cfg(test)]
 pub(crate) fn record(conn: &mut Connection, r: &NewReceipt, now: i64) -> anyhow::Result<()> {
+    let mut results = record_all(conn, std::slice::from_ref(r), now);
+    results.pop().unwrap_or_else(|| Ok(()))
+}
+
+/// Records several receipts in one transaction, so that they share one commit (one `fsync` with
+/// `synchronous = FULL`): the result of each, in order. Each receipt has its own savepoint, so
+/// one that fails costs only itself; if the commit fails, every one of them fails.
+pub(crate) fn record_all(
+    conn: &mut Connection,
+    receipts: &[NewReceipt],
+    now: i64,
+) -> Vec<anyhow::Result<()>> {
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return receipts.iter().map(|_| Err(failed(&e))).collect(),
+    };
+    let mut results: Vec<anyhow::Result<()>> = Vec::with_capacity(receipts.len());
+    for r in receipts {
+        let result = tx.savepoint().map_err(anyhow::Error::from).and_then(|sp| {
+            // Dropping a savepoint that was not committed rolls it back.
+            record_one(&sp, r, now)?;
+            sp.commit()?;
+            Ok(())
+        });
+        results.push(result);
+    }
+    if let Err(e) = tx.commit() {
+        return receipts.iter().map(|_| Err(failed(&e))).collect();
+    }
+    results
+}
+
+/// The same error for every receipt of a batch.
+fn failed(e: &rusqlite::Error) -> anyhow::Error {
+    anyhow::anyhow!("recording receipts: {e}")
+}
+
+fn record_one(conn: &Connection, r: &NewReceipt, now: i64) -> anyhow::Result<()> {
     let sha256 = r.sha256.to_ascii_lowercase();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let existing: Option<(String, u32)> = tx
+    let existing: Option<(String, u32)> = conn
         .query_row(
             "SELECT fix_id, fix_version FROM receipts WHERE id = ?1",
             [&r.id],
@@ -71,7 +110,7 @@ pub(crate) fn record(conn: &mut Connection, r: &NewReceipt, now: i64) -> anyhow:
         // Keep the first record and say so; refusing would break the download itself.
         tracing::warn!(receipt = %r.id, stored = %fix_id, new = %r.fix_id, "receipt id reused for a different fix");
     }
-    tx.execute(
+    conn.execute(
         "INSERT INTO receipts
             (id, fix_id, fix_version, revision, params, sha256, first_seen, last_seen, count)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 1)
@@ -86,11 +125,10 @@ pub(crate) fn record(conn: &mut Connection, r: &NewReceipt, now: i64) -> anyhow:
             now
         ],
     )?;
-    tx.execute(
+    conn.execute(
         "INSERT OR IGNORE INTO receipt_files (sha256, receipt_id) VALUES (?1, ?2)",
         params![sha256, r.id],
     )?;
-    tx.commit()?;
     Ok(())
 }
 
@@ -197,5 +235,30 @@ mod tests {
         assert_eq!((r.id.as_str(), r.sha256.as_str()), ("r1", "bb"));
         assert_eq!(r.files, ["bb", "aa"]);
         assert!(by_sha256(&conn, "cc").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_batch_records_each_receipt_and_a_failing_one_costs_only_itself() {
+        let mut conn = db();
+        // A receipt the database refuses halfway (after its receipts row, at its file row).
+        conn.execute_batch(
+            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON receipt_files WHEN NEW.receipt_id = 'bad'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .unwrap();
+        let batch = [
+            new("r1", "aa"),
+            new("bad", "bb"),
+            new("r2", "cc"),
+            new("r1", "aa"),
+        ];
+        let results = record_all(&mut conn, &batch, 5);
+        let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
+        assert_eq!(ok, [true, false, true, true]);
+        assert!(format!("{:#}", results[1].as_ref().unwrap_err()).contains("refused"));
+        assert_eq!(by_id(&conn, "r1").unwrap().unwrap().count, 2);
+        assert_eq!(by_id(&conn, "r2").unwrap().unwrap().files, ["cc"]);
+        // Nothing of the refused one is left, not even the row written before the refusal.
+        assert!(by_id(&conn, "bad").unwrap().is_none());
     }
 }

@@ -159,6 +159,47 @@ async fn receipts_round_trip_through_the_store() {
     assert!(store.receipt("nope").await.unwrap().is_none());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_queued_behind_a_busy_connection_share_a_commit_and_each_get_their_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // Hold the write connection, as a slow commit would, while 50 downloads record receipts.
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (held, holding) = tokio::sync::oneshot::channel();
+    let writer = store.inner.writer.clone();
+    let holder = std::thread::spawn(move || {
+        let _busy = writer.lock().unwrap();
+        held.send(()).unwrap();
+        released.recv().unwrap();
+    });
+    holding.await.unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .record_receipt(receipt(&format!("r{i}"), &format!("s{i}")))
+                    .await
+            })
+        })
+        .collect();
+    while lock(&store.inner.receipts).len() < 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert!(lock(&store.inner.receipts).is_empty());
+    let rows: i64 = open_reader(store.path().unwrap())
+        .unwrap()
+        .query_row("SELECT count(*) FROM receipts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 50);
+    assert_eq!(store.receipt("r49").await.unwrap().unwrap().files, ["s49"]);
+}
+
 #[tokio::test]
 async fn analytics_are_written_by_shutdown_and_dropped_after() {
     let dir = tempfile::tempdir().unwrap();
