@@ -30,7 +30,10 @@ unset FRESH # search.lua reads it: only the third search run sets it
 build_release
 mkdir -p "$WORK/results"
 RUN=$(mktemp -d "$WORK/run.XXXXXX")
-trap 'stop_started; rm -rf "$RUN/data-"*' EXIT
+# nginx's workers run as another user when started by root: they must be able to reach www/.
+chmod 755 "$RUN"
+# The data folders and nginx's copy of the pages can take gigabytes; the report is in results/.
+trap 'stop_started; rm -rf "$RUN/data-"* "$RUN/nginx"' EXIT
 REPORT="$WORK/results/$(date -u +%Y%m%dT%H%M%SZ).md"
 
 start_nginx "$RUN/nginx"
@@ -172,6 +175,12 @@ for corpus in $CORPORA; do
             echo "| $route \`$path\` | HTTP $code: not measured | | | | | | | |" | tee -a "$REPORT"
             continue
         fi
+        # The ceiling must serve the very same bytes, or its figure means nothing.
+        copy="http://127.0.0.1:$NGINX_PORT/$corpus/${SAVED[$route]}"
+        if ! curl -sf "$copy" | cmp -s - "$www/${SAVED[$route]}"; then
+            echo "nginx does not serve the saved copy of $route ($copy); see $RUN/nginx/error.log" >&2
+            exit 1
+        fi
         script="$RUN/plain.lua"
         [[ $route == search ]] && script="$RUN/search.lua"
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$script" "$base$path" >/dev/null 2>&1
@@ -184,8 +193,10 @@ for corpus in $CORPORA; do
         # wrk stops, but fixkb may still be working through requests it had already read.
         settle=$(wait_idle "$FIXKB_PID")
         ((settle > 0)) && log "$route: fixkb busy for ${settle} s after wrk stopped"
-        theirs=$(wrk_run "http://127.0.0.1:$NGINX_PORT/$corpus/${SAVED[$route]}" "$RUN/plain.lua")
+        theirs=$(wrk_run "$copy" "$RUN/plain.lua")
         errors=$(errors_of "$ours")
+        nginx_errors=$(errors_of "$theirs")
+        ((nginx_errors > 0)) && errors="$errors; nginx: $nginx_errors"
         if [[ $(field requests "$ours") == 0 ]]; then
             errors="no response within the run"
         elif ((settle > 0)); then
