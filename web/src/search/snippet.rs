@@ -290,4 +290,25 @@ mod tests {
         assert!(html.contains("<mark>needle</mark>"));
         assert!(html.chars().count() < MAX_CHARS + 20);
     }
+
+    #[test]
+    fn body_passages_keep_the_lines_with_a_needle_and_their_lower_case_forms() {
+        let needles = vec!["offload".to_owned()];
+        let text = "First line.\nDisable TCP Offload here.\r\nNothing.\nOFFLOAD again";
+        let lower = text.to_ascii_lowercase();
+        let ascii = body_passages(text, Some(&lower), &needles);
+        let pairs: Vec<(&str, &str)> = ascii.iter().map(|(p, l)| (*p, l.as_ref())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("Disable TCP Offload here.", "disable tcp offload here."),
+                ("OFFLOAD again", "offload again")
+            ]
+        );
+        // A text that is not ASCII is lower-cased passage by passage (every line kept).
+        let text = "Größe.\nÜBER Offload";
+        let other = body_passages(text, None, &needles);
+        assert_eq!(other[1].0, "ÜBER Offload");
+        assert_eq!(other[1].1, "über offload");
+    }
 }
