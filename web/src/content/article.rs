@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
 
 use crate::markdown::{self, BrokenLink, LinkTarget};
 
@@ -121,7 +120,7 @@ impl Draft {
             Text::Held(text) => Ok(text.clone()),
             Text::File { file, digest } => {
                 let text = std::fs::read_to_string(file)?;
-                if Sha256::digest(text.as_bytes()).as_slice() != digest.as_slice() {
+                if crate::util::sha256(text.as_bytes()) != *digest {
                     return Err(io::Error::other("the file changed while the folder was loading"));
                 }
                 Ok(text.into())
@@ -274,7 +273,7 @@ mod tests {
         let mut d = draft("x.md", text);
         assert_eq!(d.line_of("id"), Some(3));
         assert_eq!(d.line_of("fixes"), None);
-        d.release(file.clone(), Sha256::digest(text.as_bytes()).into());
+        d.release(file.clone(), crate::util::sha256(text.as_bytes()));
         let (a, _) = render(&d, &|_| LinkTarget::Keep);
         assert!(a.body.html().unwrap().contains("First version."));
         std::fs::write(&file, text.replace("First", "Second")).unwrap();

@@ -297,31 +297,41 @@ impl Scorer for SeekUnionScorer {
 mod tests {
     use tantivy::collector::{Count, TopDocs};
     use tantivy::query::{BooleanQuery, DisjunctionMaxQuery, EnableScoring, Occur, TermQuery};
-    use tantivy::schema::{IndexRecordOption, Schema, TEXT};
+    use tantivy::schema::{Field, IndexRecordOption, Schema, TEXT};
     use tantivy::{Index, Term, doc};
 
     use super::*;
 
-    #[test]
-    fn scores_and_matches_like_tantivys_unions() {
+    /// One segment of `n` documents; document `i` has the texts `fields(i)` in fields a and c.
+    fn index(n: u32, fields: impl Fn(u32) -> (&'static str, &'static str)) -> (Index, Field, Field) {
         let mut b = Schema::builder();
         let a = b.add_text_field("a", TEXT);
         let c = b.add_text_field("c", TEXT);
         let index = Index::create_in_ram(b.build());
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        for i in 0..500 {
-            let x = if i % 3 == 0 { "red fox" } else { "blue" };
-            let y = if i % 5 == 0 { "fox fox" } else { "cat" };
+        let mut writer = index.writer_with_num_threads(1, 50_000_000).unwrap();
+        for i in 0..n {
+            let (x, y) = fields(i);
             writer.add_document(doc!(a => x, c => y)).unwrap();
         }
         writer.commit().unwrap();
+        (index, a, c)
+    }
+
+    fn term(field: Field, text: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::WithFreqs,
+        ))
+    }
+
+    #[test]
+    fn scores_and_matches_like_tantivys_unions() {
+        let (index, a, c) = index(500, |i| {
+            let x = if i % 3 == 0 { "red fox" } else { "blue" };
+            let y = if i % 5 == 0 { "fox fox" } else { "cat" };
+            (x, y)
+        });
         let searcher = index.reader().unwrap().searcher();
-        let term = |f, t| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(f, t),
-                IndexRecordOption::WithFreqs,
-            ))
-        };
         let children = || vec![term(a, "fox"), term(c, "fox")];
         let ours = SeekUnion::dismax(children(), 0.3);
         let theirs = DisjunctionMaxQuery::with_tie_breaker(children(), 0.3);
@@ -355,12 +365,7 @@ mod tests {
     #[test]
     fn advancing_and_seeking_in_any_order_agree_with_tantivys_unions() {
         // Enough documents for several read-ahead windows, and jumps both inside and past one.
-        let mut b = Schema::builder();
-        let a = b.add_text_field("a", TEXT);
-        let c = b.add_text_field("c", TEXT);
-        let index = Index::create_in_ram(b.build());
-        let mut writer = index.writer_with_num_threads(1, 50_000_000).unwrap();
-        for i in 0..20_000u32 {
+        let (index, a, c) = index(20_000, |i| {
             let x = if i % 3 == 0 || i % 1000 < 5 {
                 "red fox"
             } else {
@@ -371,18 +376,11 @@ mod tests {
                 1 => "fox cat",
                 _ => "cat",
             };
-            writer.add_document(doc!(a => x, c => y)).unwrap();
-        }
-        writer.commit().unwrap();
+            (x, y)
+        });
         let searcher = index.reader().unwrap().searcher();
         assert_eq!(searcher.segment_readers().len(), 1);
         let segment = searcher.segment_reader(0);
-        let term = |f, t| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(f, t),
-                IndexRecordOption::WithFreqs,
-            ))
-        };
         let children = || vec![term(a, "fox"), term(c, "fox"), term(a, "red")];
         let pairs: [(Box<dyn Query>, Box<dyn Query>); 2] = [
             (

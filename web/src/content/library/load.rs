@@ -164,7 +164,7 @@ fn load_synonyms(
 
 /// SHA-256 of a file's text.
 fn digest(text: &str) -> [u8; 32] {
-    Sha256::digest(text.as_bytes()).into()
+    crate::util::sha256(text.as_bytes())
 }
 
 /// Short hash of every loaded file's path and digest, in path order.
