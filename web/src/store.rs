@@ -105,6 +105,9 @@ struct Inner {
     events: analytics::Writer,
     /// Receipts waiting for the next commit (see [`Store::record_receipt`]).
     receipts: Mutex<Vec<PendingReceipt>>,
+    /// Transactions that recorded receipts, so tests can see receipts share them.
+    #[cfg(test)]
+    receipt_commits: std::sync::atomic::AtomicUsize,
 }
 
 /// A receipt and where to send its result once committed.
@@ -171,6 +174,8 @@ impl Store {
                 options,
                 events,
                 receipts: Mutex::new(Vec::new()),
+                #[cfg(test)]
+                receipt_commits: std::sync::atomic::AtomicUsize::new(0),
             }),
         })
     }
@@ -227,6 +232,10 @@ impl Store {
             }
             let (receipts, senders): (Vec<NewReceipt>, Vec<_>) = batch.into_iter().unzip();
             let results = receipts::record_all(conn, &receipts, now());
+            #[cfg(test)]
+            inner
+                .receipt_commits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             for (sender, result) in senders.into_iter().zip(results) {
                 // The caller may have gone (its request was cancelled); the row is kept anyway.
                 let _ = sender.send(result);

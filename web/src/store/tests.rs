@@ -192,6 +192,14 @@ async fn receipts_queued_behind_a_busy_connection_share_a_commit_and_each_get_th
         task.await.unwrap().unwrap();
     }
     assert!(lock(&store.inner.receipts).is_empty());
+    // The first to get the connection recorded all fifty in one transaction.
+    assert_eq!(
+        store
+            .inner
+            .receipt_commits
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     let rows: i64 = open_reader(store.path().unwrap())
         .unwrap()
         .query_row("SELECT count(*) FROM receipts", [], |r| r.get(0))
