@@ -14,6 +14,7 @@
 
 mod analytics;
 mod backup;
+mod connection;
 mod feedback;
 mod migrations;
 mod receipts;
@@ -22,13 +23,13 @@ mod reports;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 pub use analytics::{Event, FLUSH_EVERY, normalize_query};
+pub(crate) use connection::{blocking, now, time};
+use connection::{configure, lock, open_file, open_reader};
 pub use feedback::{
     ArticleFeedback, FeedbackError, MAX_COMMENT_CHARS, RateLimit, ReceiptFeedback, clean_comment,
 };
@@ -40,8 +41,6 @@ use crate::config::Config;
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "fixkb.sqlite3";
 
-/// How long a connection waits for another process's lock before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Idle read connections kept open.
 const MAX_IDLE_READERS: usize = 4;
 
@@ -459,58 +458,6 @@ pub fn backup_database(data_dir: &Path, dest: &Path) -> anyhow::Result<()> {
     let conn = open_reader(&path)?;
     backup::backup(&conn, Some(&path), dest)
         .with_context(|| format!("backing up {} to {}", path.display(), dest.display()))
-}
-
-/// Locks `m`, even if a panic poisoned it (the data is a queue; nothing is half-written).
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Runs blocking work (SQLite calls, hashing large inputs) on tokio's blocking pool, inside the
-/// caller's tracing span.
-pub(crate) async fn blocking<T, F>(f: F) -> anyhow::Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> T + Send + 'static,
-{
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(f))
-        .await
-        .context("a database task panicked")
-}
-
-fn open_file(path: &Path, create: bool) -> anyhow::Result<Connection> {
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if create {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
-    }
-    let conn = Connection::open_with_flags(path, flags)?;
-    configure(&conn)?;
-    Ok(conn)
-}
-
-fn open_reader(path: &Path) -> anyhow::Result<Connection> {
-    let conn = open_file(path, false).with_context(|| format!("opening the database {}", path.display()))?;
-    conn.pragma_update(None, "query_only", true)?;
-    Ok(conn)
-}
-
-fn configure(conn: &Connection) -> anyhow::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    // FULL: a commit is on disk (WAL fsynced) before the caller answers OK, even on power loss.
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", true)?;
-    Ok(())
-}
-
-/// Now, in Unix seconds.
-pub(crate) fn now() -> i64 {
-    Utc::now().timestamp()
-}
-
-/// Unix seconds to a UTC time (out-of-range values become the epoch).
-pub(crate) fn time(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
 #[cfg(test)]

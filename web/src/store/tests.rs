@@ -2,6 +2,7 @@
 //! analytics path, backups, concurrency.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use super::*;
 
