@@ -510,3 +510,27 @@ fn facet_counts_are_those_of_every_match_across_segments_and_edits() {
     check(&index, &lib2, "network");
     check(&index, &lib2, "offload network access");
 }
+
+#[test]
+fn a_large_build_leaves_one_segment_and_small_updates_stay_searchable() {
+    let content = tempfile::tempdir().unwrap();
+    let n = super::index::LARGE_UPDATE;
+    for i in 0..n {
+        let md = format!("---\ntitle: Article {i}\n---\nThe quux{i} service fails.\n");
+        write_files(content.path(), &[(format!("a{i}.md").as_str(), md.as_str())]);
+    }
+    let lib = Library::load(content.path(), None);
+    assert_eq!(lib.articles.len(), n);
+    let data = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(&data.path().join("index"), &lib).unwrap();
+    // Two writer threads make two segments or more; the build merges them.
+    assert_eq!(index.reader.searcher().segment_readers().len(), 1);
+    assert_eq!(index.search_uncached(&lib, &SearchRequest::new("quux17")).hits[0].title, "Article 17");
+
+    write_files(content.path(), &[("new.md", "---\ntitle: Newcomer\n---\nThe quux service fails.\n")]);
+    let lib = Library::load(content.path(), None);
+    index.update(&lib).unwrap();
+    let r = index.search_uncached(&lib, &SearchRequest::new("newcomer"));
+    assert_eq!(r.hits[0].title, "Newcomer");
+    assert_eq!(index.search_uncached(&lib, &SearchRequest::new("service")).total, n + 1);
+}
