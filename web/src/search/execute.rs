@@ -6,7 +6,7 @@ use std::time::Instant;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{EnableScoring, Query, Scorer};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher};
+use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult};
 
 use crate::content::{Facet, Library};
 
@@ -195,7 +195,8 @@ fn index_order(hits: &[(Score, DocAddress)]) -> Vec<usize> {
 }
 
 /// Calls `f(i, scorer)` for each hit `i` that `query` matches, visiting hits in `order` (their
-/// [`index_order`]) so each segment's scorer only moves forward.
+/// [`index_order`]) so each segment's scorer only moves forward. Hits are probed (tantivy's
+/// `seek_danger`): a phrase that misses one does not go on to search for its next match.
 fn for_each_match(
     searcher: &Searcher,
     hits: &[(Score, DocAddress)],
@@ -210,21 +211,36 @@ fn for_each_match(
         EnableScoring::disabled_from_searcher(searcher)
     };
     let weight = query.weight(enable)?;
-    let mut scorer: Option<(u32, Box<dyn Scorer>)> = None;
+    // The segment's scorer and the first document it may still match.
+    let mut scorer: Option<(u32, Box<dyn Scorer>, DocId)> = None;
     for &i in order {
-        let address = hits[i].1;
-        if scorer
-            .as_ref()
-            .is_none_or(|(segment, _)| *segment != address.segment_ord)
-        {
-            let reader = searcher.segment_reader(address.segment_ord);
-            scorer = Some((address.segment_ord, weight.scorer(reader, 1.0)?));
+        let DocAddress { segment_ord, doc_id } = hits[i].1;
+        let result = match scorer.as_mut() {
+            Some((segment, s, bound)) if *segment == segment_ord => {
+                if doc_id < *bound {
+                    continue;
+                }
+                let result = s.seek_danger(doc_id);
+                (result, None)
+            }
+            _ => {
+                let reader = searcher.segment_reader(segment_ord);
+                let (result, s) = weight.scorer_danger(reader, doc_id, 1.0)?;
+                (result, Some(s))
+            }
+        };
+        if let (_, Some(s)) = result {
+            scorer = Some((segment_ord, s, doc_id));
         }
-        if let Some((_, s)) = scorer.as_mut()
-            && s.doc() <= address.doc_id
-            && s.seek(address.doc_id) == address.doc_id
-        {
-            f(i, s.as_mut());
+        let Some((_, s, bound)) = scorer.as_mut() else {
+            continue;
+        };
+        match result.0 {
+            SeekDangerResult::Found => {
+                *bound = doc_id + 1;
+                f(i, s.as_mut());
+            }
+            SeekDangerResult::SeekLowerBound(next) => *bound = next,
         }
     }
     Ok(())

@@ -12,9 +12,15 @@
 //! child at every document was a large share of the first pass, so from the first `advance` it reads
 //! ahead a window of documents child by child, as tantivy's union does, until a seek jumps past
 //! the window.
+//!
+//! When it is *probed* (tantivy's `seek_danger`: "does this document match?", as rescoring asks
+//! of each candidate), each child is probed in turn. A phrase child that misses then stops at
+//! the candidate instead of searching on for its next match, which costs position reads for
+//! every document in between; the union remembers such a child's lower bound and finishes its
+//! seek only if the union is later sought or advanced.
 
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, QueryClone, Scorer, Weight};
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
+use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
 /// Matches documents matching any child; scores them by sum, or like disjunction-max.
 #[derive(Debug)]
@@ -84,16 +90,37 @@ impl Weight for SeekUnionWeight {
         if scorers.is_empty() {
             return Ok(Box::new(EmptyScorer));
         }
-        let mut union = SeekUnionScorer {
-            scorers,
-            doc: 0,
-            tie: self.tie,
-            window: None,
-            driving: false,
-            score: 0.0,
-        };
+        let mut union = SeekUnionScorer::new(scorers, Vec::new(), self.tie);
         union.doc = union.min_doc();
         Ok(Box::new(union))
+    }
+
+    fn scorer_danger(
+        &self,
+        reader: &SegmentReader,
+        target: DocId,
+        boost: Score,
+    ) -> tantivy::Result<(SeekDangerResult, Box<dyn Scorer>)> {
+        let mut scorers = Vec::with_capacity(self.children.len());
+        let mut stale = Vec::with_capacity(self.children.len());
+        for child in &self.children {
+            let (result, scorer) = child.scorer_danger(reader, target, boost)?;
+            match result {
+                SeekDangerResult::Found => stale.push(None),
+                SeekDangerResult::SeekLowerBound(bound) if bound < TERMINATED => stale.push(Some(bound)),
+                SeekDangerResult::SeekLowerBound(_) => continue,
+            }
+            scorers.push(scorer);
+        }
+        if scorers.is_empty() {
+            return Ok((
+                SeekDangerResult::SeekLowerBound(TERMINATED),
+                Box::new(EmptyScorer),
+            ));
+        }
+        let mut union = SeekUnionScorer::new(scorers, stale, self.tie);
+        let result = union.probed(target);
+        Ok((result, Box::new(union)))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -112,6 +139,9 @@ const WINDOW: u32 = 4096;
 
 struct SeekUnionScorer {
     scorers: Vec<Box<dyn Scorer>>,
+    /// For each child a probe left between documents (it missed, and may not be on a document
+    /// at all), the document below which it has nothing. Empty until the first probe.
+    stale: Vec<Option<DocId>>,
     doc: DocId,
     tie: Option<Score>,
     /// Read-ahead for a union that is advanced (it drives the search), allocated on the first
@@ -190,6 +220,68 @@ impl Window {
 }
 
 impl SeekUnionScorer {
+    fn new(scorers: Vec<Box<dyn Scorer>>, stale: Vec<Option<DocId>>, tie: Option<Score>) -> Self {
+        Self {
+            scorers,
+            stale,
+            doc: 0,
+            tie,
+            window: None,
+            driving: false,
+            score: 0.0,
+        }
+    }
+
+    /// True when child `i` is on `doc` (a child left between documents by a probe is not).
+    fn on(&self, i: usize, doc: DocId) -> bool {
+        self.stale.get(i).is_none_or(Option::is_none) && self.scorers[i].doc() == doc
+    }
+
+    /// The answer to a probe of `target` once each child has been probed: found if any child
+    /// is on it, otherwise the lowest document a child could be on next.
+    fn probed(&mut self, target: DocId) -> SeekDangerResult {
+        let mut bound = TERMINATED;
+        for i in 0..self.scorers.len() {
+            if self.on(i, target) {
+                self.doc = target;
+                return SeekDangerResult::Found;
+            }
+            let next = match self.stale.get(i).copied().flatten() {
+                Some(stale) => stale,
+                None => self.scorers[i].doc(),
+            };
+            bound = bound.min(next);
+        }
+        self.doc = bound;
+        SeekDangerResult::SeekLowerBound(bound)
+    }
+
+    /// Finishes the seeks probes left undone, so that every child is on a document again.
+    fn settle(&mut self) {
+        if self.stale.iter().all(Option::is_none) {
+            self.stale.clear();
+            return;
+        }
+        for (scorer, stale) in self.scorers.iter_mut().zip(&mut self.stale) {
+            let Some(mut bound) = stale.take() else {
+                continue;
+            };
+            loop {
+                if bound >= TERMINATED {
+                    *scorer = Box::new(EmptyScorer);
+                    break;
+                }
+                match scorer.seek_danger(bound) {
+                    SeekDangerResult::Found => break,
+                    SeekDangerResult::SeekLowerBound(next) => bound = next,
+                }
+            }
+        }
+        self.stale.clear();
+        // After a miss, `doc` was only a bound.
+        self.doc = self.min_doc();
+    }
+
     fn min_doc(&self) -> DocId {
         self.scorers.iter().map(|s| s.doc()).min().unwrap_or(TERMINATED)
     }
@@ -228,6 +320,7 @@ impl DocSet for SeekUnionScorer {
         if self.doc == TERMINATED {
             return TERMINATED;
         }
+        self.settle();
         if !self.driving {
             // Start driving: step the children past the current document, then read ahead.
             let current = self.doc;
@@ -242,6 +335,7 @@ impl DocSet for SeekUnionScorer {
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
+        self.settle();
         if self.doc >= target {
             return self.doc;
         }
@@ -266,6 +360,33 @@ impl DocSet for SeekUnionScorer {
         self.doc
     }
 
+    fn seek_danger(&mut self, target: DocId) -> SeekDangerResult {
+        if self.driving || target >= TERMINATED {
+            let doc = self.seek(target);
+            return if doc == target {
+                SeekDangerResult::Found
+            } else {
+                SeekDangerResult::SeekLowerBound(doc)
+            };
+        }
+        self.stale.resize(self.scorers.len(), None);
+        for (scorer, stale) in self.scorers.iter_mut().zip(&mut self.stale) {
+            // A child already at or past `target`, or known to have nothing before a later
+            // document, is left alone (probing it again would break its contract).
+            let behind = match *stale {
+                Some(bound) => bound <= target,
+                None => scorer.doc() < target,
+            };
+            if behind {
+                *stale = match scorer.seek_danger(target) {
+                    SeekDangerResult::Found => None,
+                    SeekDangerResult::SeekLowerBound(bound) => Some(bound),
+                };
+            }
+        }
+        self.probed(target)
+    }
+
     fn doc(&self) -> DocId {
         self.doc
     }
@@ -282,9 +403,9 @@ impl Scorer for SeekUnionScorer {
         }
         let doc = self.doc;
         let (mut sum, mut best) = (0.0, 0.0f32);
-        for scorer in &mut self.scorers {
-            if scorer.doc() == doc {
-                let s = scorer.score();
+        for i in 0..self.scorers.len() {
+            if self.on(i, doc) {
+                let s = self.scorers[i].score();
                 sum += s;
                 best = best.max(s);
             }
@@ -296,7 +417,7 @@ impl Scorer for SeekUnionScorer {
 #[cfg(test)]
 mod tests {
     use tantivy::collector::{Count, TopDocs};
-    use tantivy::query::{BooleanQuery, DisjunctionMaxQuery, EnableScoring, Occur, TermQuery};
+    use tantivy::query::{BooleanQuery, DisjunctionMaxQuery, EnableScoring, Occur, PhraseQuery, TermQuery};
     use tantivy::schema::{Field, IndexRecordOption, Schema, TEXT};
     use tantivy::{Index, Term, doc};
 
@@ -427,6 +548,102 @@ mod tests {
                 assert_eq!(y.doc(), TERMINATED);
                 assert!(steps > 50, "seed {seed}: only {steps} steps");
             }
+        }
+    }
+
+    #[test]
+    fn probing_agrees_with_seeking_tantivys_unions_and_leaves_a_valid_union_when_found() {
+        let (index, a, c) = index(20_000, |i| match i % 11 {
+            0 => ("red fox", "cat"),
+            1 => ("fox red", "fox"),
+            2 => ("red big fox", "cat"),
+            _ if i % 1000 < 3 => ("red fox", "fox"),
+            _ => ("blue", "cat"),
+        });
+        let searcher = index.reader().unwrap().searcher();
+        let segment = searcher.segment_reader(0);
+        // A phrase (the child that misses without searching on), a term, and a nested union.
+        let phrase = |slop| -> Box<dyn Query> {
+            Box::new(PhraseQuery::new_with_offset_and_slop(
+                vec![
+                    (0, Term::from_field_text(a, "red")),
+                    (1, Term::from_field_text(a, "fox")),
+                ],
+                slop,
+            ))
+        };
+        let children = || -> Vec<Box<dyn Query>> {
+            vec![
+                phrase(0),
+                term(c, "fox"),
+                Box::new(SeekUnion::dismax(vec![phrase(1), term(a, "big")], 0.3)),
+            ]
+        };
+        let ours = SeekUnion::sum(children());
+        let theirs = BooleanQuery::union(children());
+        let enable = EnableScoring::enabled_from_searcher(&searcher);
+        let (ours, theirs) = (ours.weight(enable).unwrap(), theirs.weight(enable).unwrap());
+        for seed in 1..=30u64 {
+            let mut state = seed;
+            let mut roll = |n: u64| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                (state >> 33) % n
+            };
+            let mut y = theirs.scorer(segment, 1.0).unwrap();
+            let mut target = roll(40) as DocId;
+            let (mut result, mut x) = ours.scorer_danger(segment, target, 1.0).unwrap();
+            let mut probes = 0;
+            loop {
+                if y.doc() < target {
+                    y.seek(target);
+                }
+                let expected = if y.doc() == target {
+                    SeekDangerResult::Found
+                } else {
+                    SeekDangerResult::SeekLowerBound(y.doc())
+                };
+                match (result, expected) {
+                    (SeekDangerResult::Found, SeekDangerResult::Found) => {
+                        let (p, q) = (x.score(), y.score());
+                        assert!((p - q).abs() < 1e-4, "seed {seed} doc {target}: {p} vs {q}");
+                    }
+                    (SeekDangerResult::SeekLowerBound(bound), SeekDangerResult::SeekLowerBound(next)) => {
+                        assert!(
+                            bound > target && bound <= next,
+                            "seed {seed} doc {target}: {bound} vs {next}"
+                        );
+                    }
+                    _ => panic!("seed {seed} doc {target}: {result:?}, expected {expected:?}"),
+                }
+                probes += 1;
+                let after_found = result == SeekDangerResult::Found;
+                let bound = match result {
+                    SeekDangerResult::Found => target + 1,
+                    SeekDangerResult::SeekLowerBound(bound) => bound,
+                };
+                if after_found && roll(10) == 0 {
+                    // A found union is valid: it can be advanced or sought as usual.
+                    let doc = if roll(2) == 0 {
+                        (x.advance(), y.advance())
+                    } else {
+                        let to = target + 1 + roll(300) as DocId;
+                        (x.seek(to), y.seek(to))
+                    };
+                    assert_eq!(doc.0, doc.1, "seed {seed} after {target}");
+                    if doc.0 == TERMINATED {
+                        break;
+                    }
+                    assert!((x.score() - y.score()).abs() < 1e-4, "seed {seed} at {}", doc.0);
+                    target = doc.0 + 1 + roll(50) as DocId;
+                } else {
+                    target = target.max(bound.saturating_sub(1)) + 1 + roll(50) as DocId;
+                }
+                if target >= 20_000 {
+                    break;
+                }
+                result = x.seek_danger(target);
+            }
+            assert!(probes > 100, "seed {seed}: only {probes} probes");
         }
     }
 }
