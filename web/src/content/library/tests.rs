@@ -243,3 +243,21 @@ fn an_unusable_spill_folder_keeps_bodies_in_memory() {
     assert!(!a.body.is_spilled());
     assert!(a.body.text().unwrap().contains("Text."));
 }
+
+#[test]
+fn every_slug_is_found_through_its_hash_and_a_colliding_hash_falls_back_to_the_sorted_list() {
+    let files: Vec<(String, String)> = (0..50)
+        .map(|i| (format!("p{i}.md"), format!("# P{i}\n")))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (_d, mut lib) = library(&files);
+    for (i, a) in lib.articles.iter().enumerate() {
+        assert_eq!(lib.position(&a.slug), Some(i));
+    }
+    assert_eq!(lib.position("p50"), None);
+    // Two slugs whose hashes collide: the map keeps one, the other is found by binary search.
+    let (p3, p4) = (lib.position("p3").unwrap(), lib.position("p4").unwrap());
+    lib.by_slug_hash.insert(slug_hash("p4"), p3);
+    assert_eq!(lib.position("p4"), Some(p4));
+    assert_eq!(lib.article("p3").map(|a| a.slug.as_str()), Some("p3"));
+}
