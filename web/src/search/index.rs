@@ -289,17 +289,17 @@ impl SearchIndex {
         } else {
             SMALL_BUDGET
         };
-        let writer: IndexWriter = self
-            .index
-            .writer_with_num_threads(threads, budget)
-            .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => {
-                    anyhow::anyhow!(
-                        "the search index is being written by another process (is `fixkb index` running?)"
-                    )
-                }
-                e => anyhow::Error::new(e).context("cannot open the search index for writing"),
-            })?;
+        let writer: IndexWriter =
+            self.index
+                .writer_with_num_threads(threads, budget)
+                .map_err(|e| match e {
+                    tantivy::TantivyError::LockFailure(..) => {
+                        anyhow::anyhow!(
+                            "the search index is being written by another process (is `fixkb index` running?)"
+                        )
+                    }
+                    e => anyhow::Error::new(e).context("cannot open the search index for writing"),
+                })?;
         if docs >= LARGE_UPDATE {
             // `finish` merges everything into one segment instead (background merges would
             // hold segments it needs).

@@ -525,12 +525,21 @@ fn a_large_build_leaves_one_segment_and_small_updates_stay_searchable() {
     let index = SearchIndex::open(&data.path().join("index"), &lib).unwrap();
     // Two writer threads make two segments or more; the build merges them.
     assert_eq!(index.reader.searcher().segment_readers().len(), 1);
-    assert_eq!(index.search_uncached(&lib, &SearchRequest::new("quux17")).hits[0].title, "Article 17");
+    assert_eq!(
+        index.search_uncached(&lib, &SearchRequest::new("quux17")).hits[0].title,
+        "Article 17"
+    );
 
-    write_files(content.path(), &[("new.md", "---\ntitle: Newcomer\n---\nThe quux service fails.\n")]);
+    write_files(
+        content.path(),
+        &[("new.md", "---\ntitle: Newcomer\n---\nThe quux service fails.\n")],
+    );
     let lib = Library::load(content.path(), None);
     index.update(&lib).unwrap();
     let r = index.search_uncached(&lib, &SearchRequest::new("newcomer"));
     assert_eq!(r.hits[0].title, "Newcomer");
-    assert_eq!(index.search_uncached(&lib, &SearchRequest::new("service")).total, n + 1);
+    assert_eq!(
+        index.search_uncached(&lib, &SearchRequest::new("service")).total,
+        n + 1
+    );
 }
