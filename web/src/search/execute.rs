@@ -114,7 +114,7 @@ impl SearchIndex {
         let top = top.into_iter().skip(req.offset).take(req.limit());
         response.total = total;
         response.facets = Facets { products, tags };
-        let mut snippeter = Snippeter::new();
+        let mut snippeter = Snippeter::new(&built.highlight);
         let mut slugs = Slugs::new(&searcher);
         for (score, address) in top {
             let Some(article) = slugs.get(address).and_then(|slug| library.article(&slug)) else {
@@ -127,7 +127,7 @@ impl SearchIndex {
                 url: article_url(&article.slug),
                 path: article.path.clone(),
                 summary: article.summary.clone(),
-                snippet_html: snippeter.snippet(article, &built.highlight),
+                snippet_html: snippeter.snippet(article),
                 products: article.products.clone(),
                 tags: article.tags.clone(),
                 score,

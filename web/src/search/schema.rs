@@ -12,6 +12,8 @@
 //! | `title_words` | plain | unstemmed title words: as-you-type suggestions |
 //! | `products`, `tags` | facet | filters and counts |
 
+use std::sync::LazyLock;
+
 use tantivy::Index;
 use tantivy::schema::{
     FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -147,13 +149,17 @@ pub fn register(index: &Index) {
 
 /// English prose: words, folded to ASCII, stop words dropped, stemmed.
 pub fn prose() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| (*w).to_owned())))
-        .filter(Stemmer::new(Language::English))
-        .build()
+    // Built once: the stop-word set is a hash set, and every search needs the analyzer twice.
+    static PROSE: LazyLock<TextAnalyzer> = LazyLock::new(|| {
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| (*w).to_owned())))
+            .filter(Stemmer::new(Language::English))
+            .build()
+    });
+    PROSE.clone()
 }
 
 /// Identifiers, codes and paths, whole and by parts; lower-cased, not stemmed.

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
+use memchr::memmem::Finder;
 use tantivy::tokenizer::TextAnalyzer;
 
 use crate::content::Article;
@@ -29,8 +30,10 @@ const ANALYSED: usize = 3;
 /// Characters kept before the first match when cutting.
 const LEAD_CHARS: usize = 60;
 
-/// The analyzers a snippet needs; built once per search.
-pub struct Snippeter {
+/// Snippets for one search's hits: its terms, and the analyzers a snippet needs.
+pub struct Snippeter<'h> {
+    highlight: &'h Highlight,
+    needles: Needles,
     prose: TextAnalyzer,
     plain: TextAnalyzer,
     code: TextAnalyzer,
@@ -39,10 +42,12 @@ pub struct Snippeter {
     stems: HashMap<String, Option<String>>,
 }
 
-impl Snippeter {
-    /// Analyzers as the index uses them.
-    pub fn new() -> Self {
+impl<'h> Snippeter<'h> {
+    /// Snippets marking `highlight`, with analyzers as the index uses them.
+    pub fn new(highlight: &'h Highlight) -> Self {
         Self {
+            highlight,
+            needles: Needles::new(&highlight.needles()),
             prose: super::schema::prose(),
             plain: super::schema::plain(),
             code: super::schema::code(),
@@ -50,34 +55,41 @@ impl Snippeter {
         }
     }
 
-    /// The best passage of `article` for `highlight` (the summary when nothing matches).
-    pub fn snippet(&mut self, article: &Article, highlight: &Highlight) -> String {
-        let needles = highlight.needles();
+    /// The best passage of `article` (its summary when nothing matches).
+    pub fn snippet(&mut self, article: &Article) -> String {
+        let needles = &self.needles;
         // An unreadable body costs the hit its snippet (the summary stands in), not the search.
         let text = article.body.text().unwrap_or_else(|e| {
             tracing::error!("cannot read the body of {}: {e}", article.path);
             Cow::Borrowed("")
         });
-        // Analysing passages is the slow part of a search: rank them first by how many needles
-        // they contain (a substring test on a lower-case copy), then analyse only the best few.
+        // Analysing passages is the slow part of a search: rank them first by how many terms
+        // they may contain (substring tests on a lower-case copy), then analyse the best few
+        // that could still beat the best so far.
         let short = article
             .symptoms
             .iter()
             .map(String::as_str)
             .chain(std::iter::once(article.summary.as_str()))
-            .map(|p| (p, Cow::Owned(p.to_lowercase())));
+            .map(|p| (p, Cow::Owned(lowercase(p))));
         let lower = text.is_ascii().then(|| text.to_ascii_lowercase());
         let mut candidates: Vec<(usize, usize, &str)> = short
-            .chain(body_passages(&text, lower.as_deref(), &needles))
+            .chain(body_passages(&text, lower.as_deref(), needles))
             .filter(|(p, _)| !p.trim().is_empty())
             .enumerate()
-            .map(|(i, (p, lower))| (needle_count(&lower, &needles), i, p))
+            .map(|(i, (p, lower))| (needles.terms_within(&lower), i, p))
             .filter(|(n, _, _)| *n > 0)
             .collect();
         candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut best: Option<Scored<'_>> = None;
-        for (_, _, passage) in candidates.into_iter().take(ANALYSED) {
-            let (score, spans) = self.matches(passage, highlight);
+        for (terms, _, passage) in candidates.into_iter().take(ANALYSED) {
+            if best
+                .as_ref()
+                .is_some_and(|(s, _, _)| score_of(terms, MAX_SPANS) <= *s)
+            {
+                break;
+            }
+            let (score, spans) = self.matches(passage);
             if score > 0 && best.as_ref().is_none_or(|(s, _, _)| score > *s) {
                 best = Some((score, spans, passage));
             }
@@ -89,7 +101,8 @@ impl Snippeter {
     }
 
     /// Score (distinct terms matter most) and byte spans of matches in `passage`.
-    fn matches(&mut self, passage: &str, highlight: &Highlight) -> (usize, Vec<(usize, usize)>) {
+    fn matches(&mut self, passage: &str) -> (usize, Vec<(usize, usize)>) {
+        let highlight = self.highlight;
         let mut spans = Vec::new();
         let mut distinct = HashSet::new();
         if !highlight.prose.is_empty() {
@@ -97,11 +110,12 @@ impl Snippeter {
             // offsets are the plain analyzer's, each word stemmed once per search.
             let mut stream = self.plain.token_stream(passage);
             while let Some(t) = stream.next() {
-                let stem = self.stems.entry(t.text.clone()).or_insert_with(|| {
+                if !self.stems.contains_key(&t.text) {
                     let mut stemmed = self.prose.token_stream(&t.text);
-                    stemmed.next().map(|s| s.text.clone())
-                });
-                if let Some(stem) = stem
+                    let stem = stemmed.next().map(|s| s.text.clone());
+                    self.stems.insert(t.text.clone(), stem);
+                }
+                if let Some(Some(stem)) = self.stems.get(&t.text)
                     && highlight.prose.contains(stem.as_str())
                 {
                     spans.push((t.offset_from, t.offset_to));
@@ -119,14 +133,15 @@ impl Snippeter {
             }
         }
         spans.sort_unstable();
-        (distinct.len() * 10 + spans.len().min(9), spans)
+        (score_of(distinct.len(), spans.len()), spans)
     }
 }
 
 impl Highlight {
     /// Lower-case substrings every match contains: a stem without its last letter (stems
     /// end differently from the word: `happi`/`happy`, `lose`/`losing`), or a whole identifier.
-    fn needles(&self) -> Vec<String> {
+    /// Each with the number of terms it stands for (stems can share one).
+    fn needles(&self) -> Vec<(String, usize)> {
         let stems = self.prose.iter().map(|t| {
             let keep = if t.chars().count() >= 4 {
                 t.chars().count() - 1
@@ -140,8 +155,14 @@ impl Highlight {
             .filter(|n| !n.is_empty())
             .collect();
         needles.sort();
-        needles.dedup();
-        needles
+        let mut counted: Vec<(String, usize)> = Vec::new();
+        for needle in needles {
+            match counted.last_mut() {
+                Some((last, n)) if *last == needle => *n += 1,
+                _ => counted.push((needle, 1)),
+            }
+        }
+        counted
     }
 }
 
@@ -151,7 +172,7 @@ impl Highlight {
 fn body_passages<'a>(
     text: &'a str,
     ascii_lower: Option<&'a str>,
-    needles: &[String],
+    needles: &Needles,
 ) -> Vec<(&'a str, Cow<'a, str>)> {
     let mut out = Vec::new();
     if let Some(lower) = ascii_lower {
@@ -160,7 +181,7 @@ fn body_passages<'a>(
             let lower_line = &lower[at..at + line.len()];
             at += line.len();
             let line = line.trim_end_matches(['\n', '\r']);
-            if needle_count(lower_line, needles) == 0 {
+            if needles.terms_within(lower_line) == 0 {
                 continue;
             }
             for range in sentences_within(line) {
@@ -171,20 +192,52 @@ fn body_passages<'a>(
         for line in text.lines() {
             for range in sentences_within(line) {
                 let passage = &line[range];
-                out.push((passage, Cow::Owned(passage.to_lowercase())));
+                out.push((passage, Cow::Owned(lowercase(passage))));
             }
         }
     }
     out
 }
 
-fn needle_count(lower: &str, needles: &[String]) -> usize {
-    needles.iter().filter(|n| lower.contains(n.as_str())).count()
+/// A search's needles ([`Highlight::needles`]), each with its searcher built once:
+/// `str::contains` prepares its search on every call.
+struct Needles(Vec<(Finder<'static>, usize)>);
+
+impl Needles {
+    fn new(needles: &[(String, usize)]) -> Self {
+        Self(
+            needles
+                .iter()
+                .map(|(n, terms)| (Finder::new(n.as_bytes()).into_owned(), *terms))
+                .collect(),
+        )
+    }
+
+    /// The most highlight terms a passage whose lower-case form is `lower` can contain (a
+    /// term's needle must be in it).
+    fn terms_within(&self, lower: &str) -> usize {
+        self.0
+            .iter()
+            .filter(|(n, _)| n.find(lower.as_bytes()).is_some())
+            .map(|(_, terms)| terms)
+            .sum()
+    }
 }
 
-impl Default for Snippeter {
-    fn default() -> Self {
-        Self::new()
+/// Spans beyond this many add nothing to a passage's score.
+const MAX_SPANS: usize = 9;
+
+/// A passage's score: distinct terms matter most, then how many matches.
+fn score_of(distinct: usize, spans: usize) -> usize {
+    distinct * 10 + spans.min(MAX_SPANS)
+}
+
+/// `text` in lower case (ASCII text byte by byte, faster than `to_lowercase`).
+fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
     }
 }
 
@@ -196,9 +249,11 @@ fn sentences_within(line: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut last_end = 0;
-    for (i, c) in line.char_indices() {
-        if matches!(c, '.' | '!' | '?' | ';') {
-            let end = i + c.len_utf8();
+    // Bytes, not characters: the ends are ASCII, and decoding characters was a quarter of a
+    // snippet's time. Lengths are compared in bytes (shorter passages for non-ASCII text).
+    for (i, b) in line.bytes().enumerate() {
+        if matches!(b, b'.' | b'!' | b'?' | b';') {
+            let end = i + 1;
             if end - start > MAX_CHARS && last_end > start {
                 out.push(start..last_end);
                 start = last_end;
@@ -293,7 +348,7 @@ mod tests {
 
     #[test]
     fn body_passages_keep_the_lines_with_a_needle_and_their_lower_case_forms() {
-        let needles = vec!["offload".to_owned()];
+        let needles = Needles::new(&[("offload".to_owned(), 1)]);
         let text = "First line.\nDisable TCP Offload here.\r\nNothing.\nOFFLOAD again";
         let lower = text.to_ascii_lowercase();
         let ascii = body_passages(text, Some(&lower), &needles);

@@ -1,0 +1,125 @@
+//! Uncached searches of queries never asked before, against an index already built: what an
+//! uncached `/api/search` costs, without HTTP, and a loop for a profiler to attach to.
+//!
+//! ```text
+//! cargo run --release --example fresh-searches -- CONTENT INDEX [SECONDS]
+//! ```
+//!
+//! CONTENT is a content folder and INDEX its index folder (as `cargo bench --bench search`
+//! leaves them: `target/bench-corpus/100000` and `target/bench-index/100000`). Each query is
+//! three words drawn from the same list as the load script's `FRESH` requests
+//! (`tests/load/search.lua`). Prints the count, mean, p50 and p99 of the searches.
+#![expect(
+    clippy::expect_used,
+    reason = "a measuring tool that cannot set up should stop"
+)]
+#![expect(clippy::print_stderr, reason = "a command-line tool")]
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fixkb::content::Library;
+use fixkb::search::{SearchIndex, SearchRequest};
+
+/// As `words` in `tests/load/search.lua`.
+const WORDS: &[&str] = &[
+    "spooler",
+    "driver",
+    "network",
+    "cluster",
+    "dns",
+    "timeout",
+    "certificate",
+    "service",
+    "crashes",
+    "hangs",
+    "update",
+    "memory",
+    "disk",
+    "replication",
+    "kerberos",
+    "login",
+    "slow",
+    "backup",
+    "shadow",
+    "copy",
+    "adapter",
+    "offload",
+    "virtual",
+    "machine",
+    "gateway",
+    "remote",
+    "desktop",
+    "policy",
+    "client",
+    "server",
+    "event",
+    "error",
+    "access",
+    "denied",
+    "password",
+    "account",
+    "restart",
+    "fails",
+    "start",
+    "stops",
+    "responding",
+    "high",
+    "cpu",
+    "leak",
+    "iis",
+    "pool",
+    "sql",
+    "agent",
+    "exchange",
+    "transport",
+    "bitlocker",
+    "storage",
+    "time",
+    "sync",
+    "firewall",
+    "port",
+    "registry",
+    "permission",
+    "profile",
+    "printer",
+];
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: fresh-searches CONTENT INDEX [SECONDS]";
+    let content = args.next().expect(usage);
+    let index_dir = args.next().expect(usage);
+    let seconds: u64 = args.next().map_or(20, |s| s.parse().expect(usage));
+    let library = Library::load(Path::new(&content), None);
+    let index = SearchIndex::open(Path::new(&index_dir), &library).expect("cannot open the index");
+    let mut seed = 12_345u64;
+    let mut word = || {
+        // xorshift: the same queries on every run.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        WORDS[(seed % WORDS.len() as u64) as usize]
+    };
+    let mut times = Vec::new();
+    let mut matched = 0usize;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        let q = format!("{} {} {}", word(), word(), word());
+        let t = Instant::now();
+        let response = black_box(index.search_uncached(&library, &SearchRequest::new(&q)));
+        times.push(t.elapsed());
+        matched += response.total;
+    }
+    times.sort();
+    let n = times.len();
+    let at = |p: f64| times[((n - 1) as f64 * p) as usize];
+    eprintln!(
+        "{n} searches: mean {:.2?}, p50 {:.2?}, p99 {:.2?}; {} matches on average",
+        times.iter().sum::<Duration>() / n as u32,
+        at(0.5),
+        at(0.99),
+        matched / n
+    );
+}
