@@ -212,33 +212,26 @@ fn for_each_match(
     };
     let weight = query.weight(enable)?;
     // The segment's scorer and the first document it may still match.
-    let mut scorer: Option<(u32, Box<dyn Scorer>, DocId)> = None;
+    let mut current: Option<(u32, Box<dyn Scorer>, DocId)> = None;
     for &i in order {
         let DocAddress { segment_ord, doc_id } = hits[i].1;
-        let result = match scorer.as_mut() {
-            Some((segment, s, bound)) if *segment == segment_ord => {
-                if doc_id < *bound {
-                    continue;
-                }
-                let result = s.seek_danger(doc_id);
-                (result, None)
-            }
-            _ => {
+        let result = match current.as_mut().filter(|c| c.0 == segment_ord) {
+            Some((_, _, bound)) if doc_id < *bound => continue,
+            Some((_, scorer, _)) => scorer.seek_danger(doc_id),
+            None => {
                 let reader = searcher.segment_reader(segment_ord);
-                let (result, s) = weight.scorer_danger(reader, doc_id, 1.0)?;
-                (result, Some(s))
+                let (result, scorer) = weight.scorer_danger(reader, doc_id, 1.0)?;
+                current = Some((segment_ord, scorer, doc_id));
+                result
             }
         };
-        if let (_, Some(s)) = result {
-            scorer = Some((segment_ord, s, doc_id));
-        }
-        let Some((_, s, bound)) = scorer.as_mut() else {
+        let Some((_, scorer, bound)) = current.as_mut() else {
             continue;
         };
-        match result.0 {
+        match result {
             SeekDangerResult::Found => {
                 *bound = doc_id + 1;
-                f(i, s.as_mut());
+                f(i, scorer.as_mut());
             }
             SeekDangerResult::SeekLowerBound(next) => *bound = next,
         }
