@@ -543,3 +543,20 @@ fn a_large_build_leaves_one_segment_and_small_updates_stay_searchable() {
         n + 1
     );
 }
+
+#[test]
+fn the_snippet_is_the_passage_with_the_most_matches_among_those_that_could_have_as_many() {
+    // Both paragraphs may hold both words; the second has more matches, so it must still be
+    // analysed after the first and win. A third holds one word and cannot beat either.
+    let (_dir, lib) = library(&[(
+        "a.md",
+        "---\ntitle: Adapters\n---\nOffload and network.\n\nOffload the network, offload the network offload.\n\nOffload only.\n",
+    )]);
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let r = index.search_uncached(&lib, &SearchRequest::new("offload network"));
+    assert_eq!(r.hits.len(), 1);
+    assert_eq!(
+        r.hits[0].snippet_html,
+        "<mark>Offload</mark> the <mark>network</mark>, <mark>offload</mark> the <mark>network</mark> <mark>offload</mark>."
+    );
+}
