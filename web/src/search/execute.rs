@@ -111,13 +111,13 @@ impl SearchIndex {
             coordinate(&searcher, &mut top[..head], &built.concepts, weights.coord)?;
             top[..head].sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         }
-        let top = top.into_iter().skip(req.offset).take(req.limit());
+        let mut slugs = Slugs::new(&searcher);
+        let hits = break_ties(&top, req.offset + req.limit(), &mut slugs);
         response.total = total;
         response.facets = Facets { products, tags };
         let mut snippeter = Snippeter::new(&built.highlight);
-        let mut slugs = Slugs::new(&searcher);
-        for (score, address) in top {
-            let Some(article) = slugs.get(address).and_then(|slug| library.article(&slug)) else {
+        for (score, slug) in hits.into_iter().skip(req.offset) {
+            let Some(article) = slug.and_then(|slug| library.article(&slug)) else {
                 continue;
             };
             response.hits.push(Hit {
@@ -167,6 +167,32 @@ impl<'a> Slugs<'a> {
         column.ord_to_str(ord, &mut slug).ok()?;
         Some(slug)
     }
+}
+
+/// The first `upto` of `hits` (sorted best first) with their slugs, equal scores ordered by
+/// slug. Without this, ties (near-duplicate articles) would keep index order, which depends on
+/// which indexing thread took which article, and could swap from one build to the next.
+fn break_ties(
+    hits: &[(Score, DocAddress)],
+    upto: usize,
+    slugs: &mut Slugs<'_>,
+) -> Vec<(Score, Option<String>)> {
+    let mut out: Vec<(Score, Option<String>)> = Vec::with_capacity(upto.min(hits.len()));
+    let mut start = 0;
+    while start < hits.len() && out.len() < upto {
+        let score = hits[start].0;
+        let end = start + hits[start..].iter().take_while(|h| h.0 == score).count();
+        let from = out.len();
+        out.extend(
+            hits[start..end]
+                .iter()
+                .map(|&(score, address)| (score, slugs.get(address))),
+        );
+        out[from..].sort_by(|a, b| a.1.cmp(&b.1));
+        start = end;
+    }
+    out.truncate(upto);
+    out
 }
 
 /// Milliseconds since `started`, to the microsecond.

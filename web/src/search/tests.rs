@@ -560,3 +560,27 @@ fn the_snippet_is_the_passage_with_the_most_matches_among_those_that_could_have_
         "<mark>Offload</mark> the <mark>network</mark>, <mark>offload</mark> the <mark>network</mark> <mark>offload</mark>."
     );
 }
+
+#[test]
+fn equal_scores_are_ordered_by_slug_whatever_the_index_order() {
+    // Twins score alike. Each pair has one twin in the first build and one added later, in
+    // opposite slug order, so whichever segment comes first, index order gets one pair wrong.
+    let twin = |word: &str| format!("---\ntitle: The {word} service fails\n---\nRestart {word}.\n");
+    let (one, two) = (twin("quuxone"), twin("quuxtwo"));
+    let content = tempfile::tempdir().unwrap();
+    write_files(content.path(), &[("one-b.md", &one), ("two-a.md", &two)]);
+    let lib = Library::load(content.path(), None);
+    let data = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(&data.path().join("index"), &lib).unwrap();
+    write_files(content.path(), &[("one-a.md", &one), ("two-b.md", &two)]);
+    let lib = Library::load(content.path(), Some(&lib));
+    index.update(&lib).unwrap();
+    assert_eq!(index.reader.searcher().segment_readers().len(), 2);
+    for (q, expected) in [("quuxone", ["one-a", "one-b"]), ("quuxtwo", ["two-a", "two-b"])] {
+        let r = index.search_uncached(&lib, &SearchRequest::new(q));
+        assert_eq!(r.hits.len(), 2, "{q}");
+        assert_eq!(r.hits[0].score, r.hits[1].score, "{q}: twins should tie");
+        let slugs: Vec<&str> = r.hits.iter().map(|h| h.slug.as_str()).collect();
+        assert_eq!(slugs, expected, "{q}");
+    }
+}
