@@ -13,6 +13,7 @@
 //! | [`suggest`] | as-you-type titles, "did you mean", typo and prefix expansion |
 //! | [`cli`] | `fixkb index` |
 //! | `union` | a union that is cheap to seek, for optional and per-word clauses |
+//! | `term` | one term in one field, BM25-scored, with a scorer the unions read directly |
 //! | [`corpus`] | a deterministic generator of realistic articles for tests and benchmarks |
 //!
 //! The index stores no article text: hits are looked up in the [`Library`] snapshot the caller
@@ -30,6 +31,7 @@ pub mod schema;
 mod snippet;
 pub mod suggest;
 pub mod synonyms;
+mod term;
 pub mod tokenize;
 mod union;
 

@@ -17,6 +17,7 @@ use super::query::ParsedQuery;
 use super::schema::{self, Fields};
 use super::snippet::Highlight;
 use super::synonyms::SynonymTable;
+use super::term::FieldTerm;
 use super::union::SeekUnion;
 use super::{suggest, tokenize};
 
@@ -662,8 +663,8 @@ fn phrase_query(field: Field, tokens: &[(usize, String)], slop: u32, weight: f32
 }
 
 fn term_query(field: Field, text: &str, weight: f32) -> (Occur, Box<dyn Query>) {
-    let q = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs);
-    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight)))
+    let q = FieldTerm::new(Term::from_field_text(field, text), weight);
+    (Occur::Should, Box::new(q))
 }
 
 /// Replaces the first whole-word occurrence of `word` in `text` with `with`.

@@ -22,6 +22,8 @@
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, QueryClone, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
+use super::term::TermScorer;
+
 /// Matches documents matching any child; scores them by sum, or like disjunction-max.
 #[derive(Debug)]
 pub struct SeekUnion {
@@ -184,15 +186,25 @@ impl Window {
         self.word = 0;
         let end = start.saturating_add(WINDOW);
         for scorer in scorers {
-            let mut doc = scorer.doc();
-            while doc < end {
-                let d = (doc - start) as usize;
-                let s = scorer.score();
-                self.bits[d / 64] |= 1 << (d % 64);
-                self.best[d] = self.best[d].max(s);
-                self.sum[d] += s;
-                doc = scorer.advance();
+            // Most children are single terms: read those without a virtual call per posting.
+            match scorer.downcast_mut::<TermScorer>() {
+                Some(term) => self.add(term, end),
+                None => self.add(scorer.as_mut(), end),
             }
+        }
+    }
+
+    /// Adds `scorer`'s documents before `end` (the window's end).
+    #[inline]
+    fn add<S: Scorer + ?Sized>(&mut self, scorer: &mut S, end: DocId) {
+        let mut doc = scorer.doc();
+        while doc < end {
+            let d = (doc - self.start) as usize;
+            let s = scorer.score();
+            self.bits[d / 64] |= 1 << (d % 64);
+            self.best[d] = self.best[d].max(s);
+            self.sum[d] += s;
+            doc = scorer.advance();
         }
     }
 
