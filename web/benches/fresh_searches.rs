@@ -3,12 +3,18 @@
 //!
 //! ```text
 //! cargo run --release --example fresh-searches -- CONTENT INDEX [SECONDS]
+//! cargo run --release --example fresh-searches -- CONTENT INDEX --exact N [QUERIES]
 //! ```
 //!
 //! CONTENT is a content folder and INDEX its index folder (as `cargo bench --bench search`
 //! leaves them: `target/bench-corpus/100000` and `target/bench-index/100000`). Each query is
 //! three words drawn from the same list as the load script's `FRESH` requests
 //! (`tests/load/search.lua`). Prints the count, mean, p50 and p99 of the searches.
+//!
+//! With `--exact N`, runs N such queries (or each line of the file QUERIES) twice: as served,
+//! where only the first pass's best candidates get their boosts
+//! ([`Weights::rescore`](fixkb::search::Weights)), and with every match rescored. Prints how
+//! many keep the same first hit and the same ten, and the queries whose first hit differs.
 #![expect(
     clippy::expect_used,
     reason = "a measuring tool that cannot set up should stop"
@@ -20,7 +26,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fixkb::content::Library;
-use fixkb::search::{SearchIndex, SearchRequest};
+use fixkb::search::{SearchIndex, SearchRequest, Weights};
 
 /// As `words` in `tests/load/search.lua`.
 const WORDS: &[&str] = &[
@@ -91,7 +97,19 @@ fn main() {
     let usage = "usage: fresh-searches CONTENT INDEX [SECONDS]";
     let content = args.next().expect(usage);
     let index_dir = args.next().expect(usage);
-    let seconds: u64 = args.next().map_or(20, |s| s.parse().expect(usage));
+    let third = args.next();
+    let exact = third.as_deref() == Some("--exact");
+    let count: usize = match exact {
+        true => args.next().map_or(1_000, |s| s.parse().expect(usage)),
+        false => third.map_or(20, |s| s.parse().expect(usage)),
+    };
+    let listed: Option<Vec<String>> = args.next().map(|file| {
+        let text = std::fs::read_to_string(file).expect("cannot read the queries");
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(String::from)
+            .collect()
+    });
     let library = Library::load(Path::new(&content), None);
     let index = SearchIndex::open(Path::new(&index_dir), &library).expect("cannot open the index");
     let mut seed = 12_345u64;
@@ -102,6 +120,16 @@ fn main() {
         seed ^= seed << 17;
         WORDS[(seed % WORDS.len() as u64) as usize]
     };
+    if exact {
+        let queries = listed.unwrap_or_else(|| {
+            (0..count)
+                .map(|_| format!("{} {} {}", word(), word(), word()))
+                .collect()
+        });
+        compare_with_exact(&index, &library, &queries);
+        return;
+    }
+    let seconds = count as u64;
     let mut times = Vec::new();
     let mut matched = 0usize;
     let started = Instant::now();
@@ -121,5 +149,32 @@ fn main() {
         at(0.5),
         at(0.99),
         matched / n
+    );
+}
+
+/// Served answers against answers with every match rescored.
+fn compare_with_exact(index: &SearchIndex, library: &Library, queries: &[String]) {
+    let every = Weights {
+        // As many as there are articles (TopDocs allocates for its limit).
+        rescore: library.articles.len().max(1),
+        ..Weights::default()
+    };
+    let (mut same_first, mut same_ten) = (0, 0);
+    for q in queries {
+        let request = SearchRequest::new(q);
+        let served = index.search_uncached(library, &request);
+        let exact = index.search_with(library, &request, &every);
+        let slugs = |hits: &[fixkb::search::Hit]| hits.iter().map(|h| h.slug.clone()).collect::<Vec<_>>();
+        let (served, exact) = (slugs(&served.hits), slugs(&exact.hits));
+        same_ten += usize::from(served == exact);
+        if served.first() == exact.first() {
+            same_first += 1;
+        } else {
+            eprintln!("{q:?}: served {:?}, exact {:?}", served.first(), exact.first());
+        }
+    }
+    eprintln!(
+        "{} queries: same first hit {same_first}, same ten {same_ten}",
+        queries.len()
     );
 }

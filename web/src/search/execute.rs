@@ -97,11 +97,11 @@ impl SearchIndex {
             return Ok(());
         };
         // Two passes. The first finds every match (for the total and the facet counts) and
-        // scores it by its words alone; the second takes the best RESCORE, adds their boosts
+        // scores it by its words alone; the second takes the best `weights.rescore`, adds their boosts
         // (phrases, coverage, common words) and applies their static rank, then re-orders the
         // best RERANK by coordination. Both windows start at the first hit, so pages stay
         // consistent.
-        let window = (req.offset + req.limit()).max(RESCORE);
+        let window = (req.offset + req.limit()).max(weights.rescore);
         let facets = self.facet_tables.collector(&searcher)?;
         let top = TopDocs::with_limit(window).order_by_score();
         let (mut top, total, (products, tags)) = searcher.search(&query, &(top, Count, facets))?;
@@ -202,11 +202,6 @@ fn elapsed_ms(started: Instant) -> f64 {
 
 /// Candidates re-ordered by coordination.
 const RERANK: usize = 300;
-/// Candidates whose boosts are added after the first pass. Phrase positions are most of a long
-/// query's cost, so this is kept small: 1,000 gave the same relevance set results (82/83 first,
-/// MRR 0.994) at 100k p50 1.96 / p99 7.2 ms against 1.79 / 5.8 ms for 500. It stays above
-/// RERANK so that boosts can lift a hit into the window coordination re-orders.
-const RESCORE: usize = 500;
 
 /// An article's static rank (a multiplier near 1; hub pages lower).
 fn rank_of(rank: Option<&tantivy::columnar::Column<f64>>, doc: DocId) -> Score {

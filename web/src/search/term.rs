@@ -32,7 +32,10 @@ impl Query for FieldTerm {
             EnableScoring::Enabled {
                 statistics_provider, ..
             } => (
-                Some(Bm25Weight::for_terms(statistics_provider, std::slice::from_ref(&self.term))?),
+                Some(Bm25Weight::for_terms(
+                    statistics_provider,
+                    std::slice::from_ref(&self.term),
+                )?),
                 IndexRecordOption::WithFreqs,
             ),
             EnableScoring::Disabled { .. } => (None, IndexRecordOption::Basic),
@@ -61,7 +64,10 @@ struct FieldTermWeight {
 impl FieldTermWeight {
     fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<TermScorer>> {
         let field = self.term.field();
-        let Some(postings) = reader.inverted_index(field)?.read_postings(&self.term, self.option)? else {
+        let Some(postings) = reader
+            .inverted_index(field)?
+            .read_postings(&self.term, self.option)?
+        else {
             return Ok(None);
         };
         let norms = match self.bm25 {
@@ -71,7 +77,11 @@ impl FieldTermWeight {
         let norms = norms.unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
         // As tantivy's `BoostQuery` over a `TermQuery`: the outer boost times this term's.
         let bm25 = self.bm25.as_ref().map(|w| w.boost_by(boost * self.boost));
-        Ok(Some(TermScorer { postings, norms, bm25 }))
+        Ok(Some(TermScorer {
+            postings,
+            norms,
+            bm25,
+        }))
     }
 }
 
@@ -158,16 +168,27 @@ mod tests {
         let body = builder.add_text_field("body", TEXT);
         let index = Index::create_in_ram(builder.build());
         let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
-        for text in ["quux", "quux quux in a longer text", "other words", "quux again quux quux"] {
+        for text in [
+            "quux",
+            "quux quux in a longer text",
+            "other words",
+            "quux again quux quux",
+        ] {
             writer.add_document(doc!(body => text)).unwrap();
         }
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
         let term = Term::from_field_text(body, "quux");
         let ours = searcher
-            .search(&FieldTerm::new(term.clone(), 1.7), &TopDocs::with_limit(10).order_by_score())
+            .search(
+                &FieldTerm::new(term.clone(), 1.7),
+                &TopDocs::with_limit(10).order_by_score(),
+            )
             .unwrap();
-        let theirs = BoostQuery::new(Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)), 1.7);
+        let theirs = BoostQuery::new(
+            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+            1.7,
+        );
         let theirs = searcher
             .search(&theirs, &TopDocs::with_limit(10).order_by_score())
             .unwrap();
@@ -176,7 +197,9 @@ mod tests {
         let weight = FieldTerm::new(term, 1.7)
             .weight(EnableScoring::enabled_from_searcher(&searcher))
             .unwrap();
-        let explained = weight.explain(searcher.segment_reader(0), ours[0].1.doc_id).unwrap();
+        let explained = weight
+            .explain(searcher.segment_reader(0), ours[0].1.doc_id)
+            .unwrap();
         assert_eq!(explained.value(), ours[0].0);
         assert!(weight.explain(searcher.segment_reader(0), 2).is_err());
     }
