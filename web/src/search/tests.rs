@@ -584,3 +584,37 @@ fn equal_scores_are_ordered_by_slug_whatever_the_index_order() {
         assert_eq!(slugs, expected, "{q}");
     }
 }
+
+#[test]
+fn common_words_help_choose_the_candidates_not_only_rank_them() {
+    // "alpha" and "beta" are in every body, so they are common; 60 articles repeat the rarer
+    // "quux" and outscore the one titled with the common words on it alone. The common words
+    // must count before the best candidates (here 20) are taken, or it is never one of them.
+    let mut files: Vec<(String, String)> = (0..60)
+        .map(|i| {
+            let md = format!("---\ntitle: Quux report {i}\n---\nQuux quux, alpha beta.\n");
+            (format!("q{i}.md"), md)
+        })
+        .collect();
+    files.extend((0..1_100).map(|i| {
+        (
+            format!("f{i}.md"),
+            format!("---\ntitle: Filler {i}\n---\nAlpha beta.\n"),
+        )
+    }));
+    files.push((
+        "target.md".into(),
+        "---\ntitle: Alpha beta gamma\nsummary: Alpha beta.\n---\nAlpha beta quux.\n".into(),
+    ));
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let (_dir, lib) = library(&files);
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let weights = Weights {
+        rescore: 20,
+        ..Weights::default()
+    };
+    let r = index.search_with(&lib, &SearchRequest::new("alpha beta quux"), &weights);
+    assert_eq!(r.total, 61);
+    let top: Vec<_> = r.hits.iter().take(3).map(|h| (&h.slug, h.score)).collect();
+    assert_eq!(r.hits[0].slug, "target", "{top:?}");
+}
