@@ -21,96 +21,10 @@ use super::term::FieldTerm;
 use super::union::SeekUnion;
 use super::{suggest, tokenize};
 
-/// Field weights and expansion factors. The defaults were chosen on the relevance set
-/// (`tests/relevance/queries.toml`; figures in BENCHMARKS.md).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Weights {
-    /// Title.
-    pub title: f32,
-    /// Summary.
-    pub summary: f32,
-    /// Symptoms.
-    pub symptoms: f32,
-    /// Headings.
-    pub headings: f32,
-    /// Body text.
-    pub body: f32,
-    /// Products and tags as words.
-    pub meta: f32,
-    /// Code parts.
-    pub code: f32,
-    /// A whole identifier (`0x80070005`, `Disable-NetAdapterLso`).
-    pub exact: f32,
-    /// KB number.
-    pub kb: f32,
-    /// Two adjacent query words found near each other (multiplies the field weight).
-    pub phrase: f32,
-    /// Proximity allowed for that boost.
-    pub slop: u32,
-    /// Most of the query's words in one short field (title, symptoms): rewards the article
-    /// whose symptom reads like the query over one that merely repeats some of its words.
-    pub coverage: f32,
-    /// How much the fields other than a word's best one add (0 = best field only, 1 = sum).
-    pub tie: f32,
-    /// The parts of a compound word (`hyper`, `v` of `Hyper-V`) matched on their own.
-    pub parts: f32,
-    /// Exponent of the coordination factor: the best candidates' scores are multiplied by
-    /// (share of the query's word weight they contain) to this power (0 turns it off).
-    pub coord: f32,
-    /// Synonym expansions (multiplies the field weight).
-    pub synonym: f32,
-    /// Typo corrections.
-    pub fuzzy: f32,
-    /// Completions of the last word.
-    pub prefix: f32,
-    /// How many of the first pass's best candidates get their boosts added (phrases, coverage,
-    /// common words); the rest keep their first-pass order below them. Phrase positions are
-    /// most of a long query's cost: 1,000 gave the same relevance set results as 500 at 100k
-    /// p50 1.96 / p99 7.2 ms against 1.79 / 5.8 ms. It stays above the 300 candidates that
-    /// coordination re-orders, so that boosts can lift a hit into them. At 100k it is an
-    /// approximation: `fresh-searches … --exact` counts the queries whose first hit it changes.
-    pub rescore: usize,
-}
+mod corrections;
+mod weights;
 
-impl Default for Weights {
-    fn default() -> Self {
-        Self {
-            title: 2.0,
-            summary: 1.5,
-            symptoms: 1.5,
-            headings: 1.0,
-            body: 1.0,
-            meta: 1.0,
-            code: 0.5,
-            exact: 3.0,
-            kb: 5.0,
-            phrase: 1.0,
-            slop: 2,
-            coverage: 1.0,
-            tie: 0.3,
-            parts: 0.3,
-            coord: 1.0,
-            synonym: 0.8,
-            fuzzy: 0.7,
-            prefix: 0.5,
-            rescore: 500,
-        }
-    }
-}
-
-impl Weights {
-    fn prose(&self, f: &Fields) -> [(Field, f32); 6] {
-        let [title, summary, symptoms, headings, body, meta] = f.prose();
-        [
-            (title, self.title),
-            (summary, self.summary),
-            (symptoms, self.symptoms),
-            (headings, self.headings),
-            (body, self.body),
-            (meta, self.meta),
-        ]
-    }
-}
+pub use weights::Weights;
 
 /// The built query plus what the results page needs from it.
 pub struct Built {
@@ -462,98 +376,10 @@ impl<'a> Builder<'a> {
         self.corrections(parsed, input, [should, optional], highlight)
     }
 
-    /// Typo and prefix expansions for words the index does not know (or barely knows).
-    fn corrections(
-        &mut self,
-        parsed: &ParsedQuery,
-        input: &str,
-        [should, optional]: [&mut Clauses; 2],
-        highlight: &mut Highlight,
-    ) -> Option<String> {
-        let mut suggestion: Option<String> = None;
-        let last = parsed.words.len().saturating_sub(1);
-        for (i, word) in parsed.words.iter().enumerate() {
-            let plain = schema::analyze(&mut self.plain, word);
-            let [(_, u)] = plain.as_slice() else { continue };
-            if u.chars().count() < 3 || !u.chars().all(char::is_alphabetic) || schema::is_stop_word(u) {
-                continue;
-            }
-            let df = self.doc_freq(self.fields.spell, u);
-            if i == last && !parsed.last_word_complete && df == 0 {
-                let completions = suggest::prefix_terms(self.searcher, self.fields.spell, u, 8);
-                if !completions.is_empty() {
-                    for (c, _) in completions {
-                        self.stemmed_everywhere(
-                            i,
-                            &c,
-                            self.weights.prefix,
-                            [&mut *should, &mut *optional],
-                            highlight,
-                        );
-                    }
-                    continue;
-                }
-            }
-            // Short words are too close to too many others to correct; a rare long word next
-            // to a common one is likely a typo of it ("conection").
-            if df > 2 || u.len() < 4 || (df > 0 && u.len() < 6) {
-                continue;
-            }
-            let max = if u.len() >= 8 { 2 } else { 1 };
-            let candidates = suggest::fuzzy_terms(self.searcher, self.fields.spell, u, max, 3);
-            let candidates: Vec<_> = candidates
-                .into_iter()
-                .filter(|(_, cdf)| df == 0 || *cdf >= 50 * df)
-                .collect();
-            for (c, _) in &candidates {
-                self.stemmed_everywhere(
-                    i,
-                    c,
-                    self.weights.fuzzy,
-                    [&mut *should, &mut *optional],
-                    highlight,
-                );
-            }
-            if let Some((best, _)) = candidates.first() {
-                let base = suggestion.take().unwrap_or_else(|| input.to_owned());
-                suggestion = Some(replace_word(&base, word, best));
-            }
-        }
-        suggestion
-    }
-
     fn doc_freq(&self, field: Field, text: &str) -> u64 {
         self.searcher
             .doc_freq(&Term::from_field_text(field, text))
             .unwrap_or(0)
-    }
-
-    /// An unstemmed vocabulary word, stemmed and searched in every prose field.
-    /// Also counts as a match of typed word `word_index` (see [`Built::concepts`]).
-    fn stemmed_everywhere(
-        &mut self,
-        word_index: usize,
-        word: &str,
-        factor: f32,
-        [should, optional]: [&mut Clauses; 2],
-        highlight: &mut Highlight,
-    ) {
-        for (p, t) in schema::analyze(&mut self.prose, word) {
-            // A completion or correction that most articles contain ("serv" → "server") only
-            // scores, like a typed common word.
-            let target = if self.is_common(&[(p, t.clone())]) {
-                &mut *optional
-            } else {
-                &mut *should
-            };
-            let before = target.len();
-            self.term_everywhere(&t, factor, target);
-            let added: Vec<Box<dyn Query>> = target[before..].iter().map(|(_, q)| q.box_clone()).collect();
-            for q in added {
-                self.attach(word_index, q);
-            }
-            highlight.prose.insert(t);
-        }
     }
 
     /// Records `query` as another way for typed word `word_index` to match.
@@ -684,37 +510,4 @@ fn phrase_query(field: Field, tokens: &[(usize, String)], slop: u32, weight: f32
 fn term_query(field: Field, text: &str, weight: f32) -> (Occur, Box<dyn Query>) {
     let q = FieldTerm::new(Term::from_field_text(field, text), weight);
     (Occur::Should, Box::new(q))
-}
-
-/// Replaces the first whole-word occurrence of `word` in `text` with `with`.
-fn replace_word(text: &str, word: &str, with: &str) -> String {
-    let mut from = 0;
-    while let Some(found) = text[from..].find(word) {
-        let start = from + found;
-        let end = start + word.len();
-        let before_ok = text[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        let after_ok = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-        if before_ok && after_ok {
-            return format!("{}{with}{}", &text[..start], &text[end..]);
-        }
-        from = end;
-    }
-    text.to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replace_word_only_replaces_whole_words() {
-        assert_eq!(
-            replace_word("ofload the offload ofload", "ofload", "offload"),
-            "offload the offload ofload"
-        );
-        assert_eq!(replace_word("xofload", "ofload", "offload"), "xofload");
-    }
 }
