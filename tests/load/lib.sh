@@ -2,6 +2,8 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOAD_DIR="$ROOT/tests/load"
+# search.lua reads the words of new queries from here, whatever the working directory.
+export FIXKB_WORDS="$LOAD_DIR/words.txt"
 WORK="$ROOT/target/load"
 # The binaries are copied here once built, so a rebuild during a run does not change them.
 BIN="$WORK/bin/fixkb"

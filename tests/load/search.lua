@@ -3,7 +3,7 @@
 -- that match nothing. Each wrk thread starts at a different place in the list. Paths given after
 -- `--` on the wrk command line join the mix (the soak mixes article pages in this way).
 -- FRESH=N (environment, a percentage): N% of the requests are instead a query never asked
--- before, three words drawn from a list of 60, so the cache of recent answers cannot help them.
+-- before, three words drawn from tests/load/words.txt, so the cache of recent answers cannot help them.
 local queries = {
   "q=print%20spooler%20stops%20responding",
   "q=dns%20client%20times%20out",
@@ -39,16 +39,24 @@ local queries = {
   "q=smb",
 }
 
-local words = {
-  "spooler", "driver", "network", "cluster", "dns", "timeout", "certificate", "service",
-  "crashes", "hangs", "update", "memory", "disk", "replication", "kerberos", "login", "slow",
-  "backup", "shadow", "copy", "adapter", "offload", "virtual", "machine", "gateway", "remote",
-  "desktop", "policy", "client", "server", "event", "error", "access", "denied", "password",
-  "account", "restart", "fails", "start", "stops", "responding", "high", "cpu", "leak", "iis",
-  "pool", "sql", "agent", "exchange", "transport", "bitlocker", "storage", "time", "sync",
-  "firewall", "port", "registry", "permission", "profile", "printer",
-}
+-- The words of new queries, one per line, shared with the fresh-searches example. FIXKB_WORDS
+-- names the file (run.sh and connections.sh set it); by default it is found from the repository.
+local function read_words()
+  local list = {}
+  local file = io.open(os.getenv("FIXKB_WORDS") or "tests/load/words.txt")
+  if file then
+    for line in file:lines() do
+      if line ~= "" then
+        list[#list + 1] = line
+      end
+    end
+    file:close()
+  end
+  return list
+end
+local words = read_words()
 local fresh = tonumber(os.getenv("FRESH") or "0") or 0
+assert(fresh == 0 or #words > 0, "FRESH needs the word list: set FIXKB_WORDS to tests/load/words.txt")
 
 local requests = {}
 local counter = 0

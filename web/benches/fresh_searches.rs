@@ -9,7 +9,7 @@
 //! CONTENT is a content folder and INDEX its index folder (as `cargo bench --bench search`
 //! leaves them: `target/bench-corpus/100000` and `target/bench-index/100000`). Each query is
 //! three words drawn from the same list as the load script's `FRESH` requests
-//! (`tests/load/search.lua`). Prints the count, mean, p50 and p99 of the searches.
+//! (`tests/load/words.txt`). Prints the count, mean, p50 and p99 of the searches.
 //!
 //! With `--exact N`, runs N such queries (or each line of the file QUERIES) twice: as served,
 //! where only the first pass's best candidates get their boosts
@@ -28,69 +28,8 @@ use std::time::{Duration, Instant};
 use fixkb::content::Library;
 use fixkb::search::{SearchIndex, SearchRequest, Weights};
 
-/// As `words` in `tests/load/search.lua`.
-const WORDS: &[&str] = &[
-    "spooler",
-    "driver",
-    "network",
-    "cluster",
-    "dns",
-    "timeout",
-    "certificate",
-    "service",
-    "crashes",
-    "hangs",
-    "update",
-    "memory",
-    "disk",
-    "replication",
-    "kerberos",
-    "login",
-    "slow",
-    "backup",
-    "shadow",
-    "copy",
-    "adapter",
-    "offload",
-    "virtual",
-    "machine",
-    "gateway",
-    "remote",
-    "desktop",
-    "policy",
-    "client",
-    "server",
-    "event",
-    "error",
-    "access",
-    "denied",
-    "password",
-    "account",
-    "restart",
-    "fails",
-    "start",
-    "stops",
-    "responding",
-    "high",
-    "cpu",
-    "leak",
-    "iis",
-    "pool",
-    "sql",
-    "agent",
-    "exchange",
-    "transport",
-    "bitlocker",
-    "storage",
-    "time",
-    "sync",
-    "firewall",
-    "port",
-    "registry",
-    "permission",
-    "profile",
-    "printer",
-];
+/// The words of the load script's new queries (`tests/load/search.lua` reads the same file).
+const WORDS: &str = include_str!("../../tests/load/words.txt");
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -112,13 +51,14 @@ fn main() {
     });
     let library = Library::load(Path::new(&content), None);
     let index = SearchIndex::open(Path::new(&index_dir), &library).expect("cannot open the index");
+    let words: Vec<&str> = WORDS.lines().filter(|l| !l.is_empty()).collect();
     let mut seed = 12_345u64;
     let mut word = || {
         // xorshift: the same queries on every run.
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        WORDS[(seed % WORDS.len() as u64) as usize]
+        words[(seed % words.len() as u64) as usize]
     };
     if exact {
         let queries = listed.unwrap_or_else(|| {
