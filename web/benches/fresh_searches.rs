@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example fresh-searches -- CONTENT INDEX [SECONDS]
 //! cargo run --release --example fresh-searches -- CONTENT INDEX --exact N [QUERIES]
+//! cargo run --release --example fresh-searches -- CONTENT INDEX --each QUERIES [RUNS]
 //! ```
 //!
 //! CONTENT is a content folder and INDEX its index folder (as `cargo bench --bench search`
@@ -15,6 +16,9 @@
 //! where only the first pass's best candidates get their boosts
 //! ([`Weights::rescore`](fixkb::search::Weights)), and with every match rescored. Prints how
 //! many keep the same first hit and the same ten, and the queries whose first hit differs.
+//!
+//! With `--each QUERIES`, times every line of the file uncached (the best of RUNS runs each, 20 by default) and
+//! prints them slowest first with their mean: which queries an uncached load mix pays for.
 #![expect(
     clippy::expect_used,
     reason = "a measuring tool that cannot set up should stop"
@@ -37,6 +41,20 @@ fn main() {
     let content = args.next().expect(usage);
     let index_dir = args.next().expect(usage);
     let third = args.next();
+    if third.as_deref() == Some("--each") {
+        let file = args.next().expect(usage);
+        let runs = args.next().map_or(20, |s| s.parse().expect(usage));
+        let text = std::fs::read_to_string(file).expect("cannot read the queries");
+        let library = Library::load(Path::new(&content), None);
+        let index = SearchIndex::open(Path::new(&index_dir), &library).expect("cannot open the index");
+        time_each(
+            &index,
+            &library,
+            runs,
+            text.lines().filter(|l| !l.trim().is_empty()),
+        );
+        return;
+    }
     let exact = third.as_deref() == Some("--exact");
     let count: usize = match exact {
         true => args.next().map_or(1_000, |s| s.parse().expect(usage)),
@@ -116,5 +134,37 @@ fn compare_with_exact(index: &SearchIndex, library: &Library, queries: &[String]
     eprintln!(
         "{} queries: same first hit {same_first}, same ten {same_ten}",
         queries.len()
+    );
+}
+
+/// Each query's best uncached time of `runs`, slowest first, and their mean.
+fn time_each<'q>(
+    index: &SearchIndex,
+    library: &Library,
+    runs: usize,
+    queries: impl Iterator<Item = &'q str>,
+) {
+    let mut timed: Vec<(Duration, &str, usize)> = queries
+        .map(|q| {
+            let request = SearchRequest::new(q);
+            let mut best = Duration::MAX;
+            let mut total = 0;
+            for _ in 0..runs {
+                let t = Instant::now();
+                total = black_box(index.search_uncached(library, &request)).total;
+                best = best.min(t.elapsed());
+            }
+            (best, q, total)
+        })
+        .collect();
+    timed.sort_by_key(|t| std::cmp::Reverse(t.0));
+    for (time, q, total) in &timed {
+        eprintln!("{:>10.2?}  {total:>6} matches  {q}", time);
+    }
+    let sum: Duration = timed.iter().map(|t| t.0).sum();
+    eprintln!(
+        "mean {:.2?} over {} queries",
+        sum / timed.len().max(1) as u32,
+        timed.len()
     );
 }

@@ -47,7 +47,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create data folder {}", config.data.display()))?;
     let (content, data) = (config.content.clone(), config.data.clone());
     // Bodies go to the data folder: a tmpfs /tmp would keep them in memory after all.
-    let library = tokio::task::spawn_blocking(move || Library::load_spilled(&content, None, &data)).await?;
+    let library =
+        crate::util::on_own_thread("fixkb-load", move || Library::load_spilled(&content, None, &data))
+            .await?
+            .context("loading the content panicked")?;
     for d in &library.diagnostics {
         tracing::warn!("{d}");
     }
@@ -64,14 +67,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = tokio::task::spawn_blocking(move || crate::store::Store::open_with(&data, options)).await??;
     let index_dir = config.data.join("index");
     let cache_bytes = config.search_cache_mb.saturating_mul(1024 * 1024);
-    let (library, search) = tokio::task::spawn_blocking(move || {
+    let (library, search) = crate::util::on_own_thread("fixkb-index", move || {
         let search = crate::search::SearchIndex::open(&index_dir, &library).map(|mut search| {
             search.set_answer_cache(cache_bytes);
             search
         });
         (library, search)
     })
-    .await?;
+    .await?
+    .context("opening the search index panicked")?;
     let state = AppState(Arc::new(App::with_parts(config, library, store.clone(), search?)));
     let _watcher = crate::content::watch::spawn(state.0.clone())
         .map_err(|e| tracing::warn!("hot reload is off: {e:#}"))

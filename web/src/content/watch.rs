@@ -1,7 +1,7 @@
 //! Hot reload: watch the content folder, rebuild the library on change, swap it in.
 //!
 //! Events are debounced (a save often touches a file several times); the rebuild runs on a
-//! blocking thread with the previous library as fallback for files that are now broken.
+//! thread of its own with the previous library as fallback for files that are now broken.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,9 +45,11 @@ pub fn spawn(app: Arc<App>) -> anyhow::Result<Watcher> {
     runtime.spawn(async move {
         while rx.recv().await.is_some() {
             let app = app.clone();
-            let result = tokio::task::spawn_blocking(move || app.reload()).await;
-            if let Err(e) = result {
-                tracing::error!("content reload panicked: {e}");
+            // A thread of its own, so what the reload frees goes back to the system.
+            match crate::util::on_own_thread("fixkb-reload", move || app.reload()).await {
+                Ok(Some(())) => {}
+                Ok(None) => tracing::error!("content reload panicked"),
+                Err(e) => tracing::error!("cannot start the content reload: {e}"),
             }
         }
     });
