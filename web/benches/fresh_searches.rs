@@ -32,6 +32,10 @@ use std::time::{Duration, Instant};
 use fixkb::content::Library;
 use fixkb::search::{SearchIndex, SearchRequest, Weights};
 
+// The server's allocator, so that times and profiles are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The words of the load script's new queries (`tests/load/search.lua` reads the same file).
 const WORDS: &str = include_str!("../../tests/load/words.txt");
 

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod corpus;
 mod execute;
 mod facets;
+mod first_pass;
 pub mod index;
 pub mod query;
 pub mod schema;

@@ -31,6 +31,9 @@ pub struct Built {
     /// The query to run; `None` when there is nothing to search. It decides which articles
     /// match and gives each its base score.
     pub query: Option<Box<dyn Query>>,
+    /// Common words, each scored in the first pass for the articles `query` matched (see
+    /// `search/first_pass.rs`); they never make an article match.
+    pub common: Vec<Box<dyn Query>>,
     /// Clauses that only add to the score of articles `query` matched (adjacent words, the
     /// parts of compound words, synonyms of common words). Evaluated for the best candidates
     /// only (see `execute`).
@@ -137,9 +140,10 @@ impl<'a> Builder<'a> {
             // they do so in the first pass, which picks the candidates for the boosts. As
             // boosts of those candidates alone, at 100k articles the one titled with all of
             // "windows time service runs very slowly" never became a candidate: hundreds that
-            // repeat "time" outscored it on the rarer words. Sought per match, this costs 14%
-            // of a three-word search; the top ten then agree with rescoring every match for
-            // 989 of 1,000 queries, against 757 before (`fresh-searches … --exact`).
+            // repeat "time" outscored it on the rarer words. The top ten now agree with
+            // rescoring every match for 989 of 1,000 queries, against 757 before
+            // (`fresh-searches … --exact`). They are sought only for the matches that could
+            // still make the candidates (`search/first_pass.rs`).
             common_scores = common;
         } else if self.concepts.len() > 1 && self.concepts.len() == common.len() {
             // Only common words ("cluster service"): the articles containing each of them (or
@@ -168,9 +172,6 @@ impl<'a> Builder<'a> {
         if !should.is_empty() {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
             scored = true;
-        }
-        if !common_scores.is_empty() {
-            clauses.push((Occur::Should, Box::new(SeekUnion::sum(common_scores))));
         }
         // One seek-friendly union: these only score the articles found above.
         let boost: Option<Box<dyn Query>> = (!optional.is_empty()).then(|| {
@@ -217,6 +218,7 @@ impl<'a> Builder<'a> {
             .collect();
         Built {
             query,
+            common: common_scores,
             boost,
             coverage: std::mem::take(&mut self.coverage),
             highlight,

@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{EnableScoring, Query, Scorer};
 use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult};
@@ -11,6 +10,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult};
 use crate::content::{Facet, Library};
 
 use super::build::{Builder, Coverage, Weights};
+use super::first_pass::first_pass;
 use super::query;
 use super::schema::names;
 use super::snippet::Snippeter;
@@ -103,8 +103,8 @@ impl SearchIndex {
         // consistent.
         let window = (req.offset + req.limit()).max(weights.rescore);
         let facets = self.facet_tables.collector(&searcher)?;
-        let top = TopDocs::with_limit(window).order_by_score();
-        let (mut top, total, (products, tags)) = searcher.search(&query, &(top, Count, facets))?;
+        let found = first_pass(&searcher, query.as_ref(), &built.common, window, &facets)?;
+        let (mut top, total, (products, tags)) = (found.top, found.total, found.facets);
         rescore(&searcher, &mut top, built.boost.as_deref(), &built.coverage)?;
         if weights.coord > 0.0 && built.concepts.len() > 1 {
             let head = top.len().min(RERANK);

@@ -74,12 +74,14 @@ impl FieldTermWeight {
             Some(_) => reader.fieldnorms_readers().get_field(field)?,
             None => None,
         };
+        let counted = norms.is_some();
         let norms = norms.unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
         // As tantivy's `BoostQuery` over a `TermQuery`: the outer boost times this term's.
         let bm25 = self.bm25.as_ref().map(|w| w.boost_by(boost * self.boost));
         Ok(Some(TermScorer {
             postings,
             norms,
+            counted,
             bm25,
         }))
     }
@@ -116,6 +118,8 @@ fn no_match(doc: DocId) -> tantivy::TantivyError {
 pub struct TermScorer {
     postings: SegmentPostings,
     norms: FieldNormReader,
+    /// Whether `norms` are the field's token counts (not a constant stand-in).
+    counted: bool,
     bm25: Option<Bm25Weight>,
 }
 
@@ -137,6 +141,34 @@ impl DocSet for TermScorer {
 
     fn size_hint(&self) -> u32 {
         self.postings.size_hint()
+    }
+}
+
+impl TermScorer {
+    /// A score no document can exceed with this term.
+    ///
+    /// BM25 grows with the term's frequency and falls with the field's length, and a field
+    /// holds the term at most as many times as it has tokens. Lengths are stored rounded down
+    /// to one of 256 steps, so for each step the highest frequency is one less than the next
+    /// step's length; the bound is the best score over the steps. (tantivy's
+    /// `Bm25Weight::max_score` takes frequency and length both at the last step, which a field
+    /// whose length was rounded down can beat by a little.)
+    pub fn max_score(&self) -> Score {
+        let Some(bm25) = &self.bm25 else {
+            return 1.0;
+        };
+        if !self.counted {
+            return bm25.score(0, u32::MAX);
+        }
+        (0..=u8::MAX)
+            .map(|id| {
+                let most = match id {
+                    u8::MAX => u32::MAX,
+                    _ => FieldNormReader::id_to_fieldnorm(id + 1) - 1,
+                };
+                bm25.score(id, most)
+            })
+            .fold(0.0, Score::max)
     }
 }
 
@@ -202,5 +234,42 @@ mod tests {
             .unwrap();
         assert_eq!(explained.value(), ours[0].0);
         assert!(weight.explain(searcher.segment_reader(0), 2).is_err());
+    }
+
+    #[test]
+    fn max_score_bounds_every_document_and_is_tighter_than_unlimited_frequency() {
+        let mut builder = Schema::builder();
+        let title = builder.add_text_field("title", TEXT);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        // Titles of every length from 1 to 12 tokens, with "quux" from once to all of them.
+        for len in 1..=12usize {
+            for times in [1, len.div_ceil(2), len] {
+                let text = (0..len)
+                    .map(|i| if i < times { "quux" } else { "other" })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                writer.add_document(doc!(title => text)).unwrap();
+            }
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let weight = FieldTerm::new(Term::from_field_text(title, "quux"), 2.0)
+            .weight(EnableScoring::enabled_from_searcher(&searcher))
+            .unwrap();
+        let mut scorer = weight.scorer(searcher.segment_reader(0), 1.0).unwrap();
+        let scorer = scorer.downcast_mut::<TermScorer>().unwrap();
+        let bound = scorer.max_score();
+        let mut best: Score = 0.0;
+        while scorer.doc() != tantivy::TERMINATED {
+            best = best.max(scorer.score());
+            scorer.advance();
+        }
+        assert!(best <= bound, "{best} > {bound}");
+        // Close to the best real score, and under the bound that lets the frequency grow
+        // without limit in the shortest field (which prunes less).
+        assert!(best > 0.85 * bound, "{best} vs {bound}");
+        let unlimited = scorer.bm25.as_ref().unwrap().score(0, u32::MAX);
+        assert!(bound < 0.97 * unlimited, "{bound} vs {unlimited}");
     }
 }

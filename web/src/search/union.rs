@@ -408,6 +408,26 @@ impl DocSet for SeekUnionScorer {
     }
 }
 
+/// The highest score `scorer` can give any document, when it is one of ours (a term or a union
+/// of them); `None` when it cannot tell (a phrase, a boost of tantivy's).
+pub fn max_score(scorer: &dyn Scorer) -> Option<Score> {
+    if let Some(term) = scorer.downcast_ref::<TermScorer>() {
+        return Some(term.max_score());
+    }
+    if scorer.is::<EmptyScorer>() {
+        return Some(0.0);
+    }
+    let union = scorer.downcast_ref::<SeekUnionScorer>()?;
+    let (mut sum, mut best) = (0.0, 0.0f32);
+    for child in &union.scorers {
+        let m = max_score(child.as_ref())?;
+        sum += m;
+        best = best.max(m);
+    }
+    // `combine` grows with both the best and the sum, so their bounds bound it.
+    Some(union.combine(best, sum))
+}
+
 impl Scorer for SeekUnionScorer {
     fn score(&mut self) -> Score {
         if self.driving {
