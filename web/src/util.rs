@@ -26,11 +26,12 @@ pub fn short_hash(bytes: &[u8]) -> String {
 ///
 /// For the big jobs, loading the content and building the index at startup or on reload,
 /// rather than tokio's blocking pool. They free hundreds of MB as they go, and mimalloc hands a
-/// page back to the system only once it has been free for [`PURGE_DELAY`] *and* its thread calls
-/// the allocator again, or ends. A pooled thread that goes on to sit idle keeps them, and so does
-/// a thread that ends at once (too early for its last pages). So the thread outlives `f` by twice
-/// the delay. At 100,000 articles this took idle RSS after a warm start from 248 MB (226 once
-/// tokio retired its thread) to 186 MB, and after a cold start from 257 (210) to 206.
+/// page back to the system only once it has been free for its purge delay (10 ms) *and* its
+/// thread calls the allocator again, or ends. A pooled thread that goes on to sit idle keeps
+/// them, and so does a thread that ends at once (too early for its last pages). So the thread
+/// outlives `f` by [`LINGER`]. At 100,000 articles this took idle RSS after a warm start from
+/// 248 MB (226 once tokio retired its thread) to 186 MB, and after a cold start from 257 (210)
+/// to 206.
 pub async fn on_own_thread<T: Send + 'static>(
     name: &str,
     f: impl FnOnce() -> T + Send + 'static,
@@ -39,14 +40,13 @@ pub async fn on_own_thread<T: Send + 'static>(
     std::thread::Builder::new().name(name.to_owned()).spawn(move || {
         // The receiver only goes away if the caller was cancelled; then nobody needs the result.
         let _ = tx.send(f());
-        std::thread::sleep(PURGE_DELAY * 2);
+        std::thread::sleep(LINGER);
     })?;
     Ok(rx.await.ok())
 }
 
-/// How long mimalloc waits before handing freed pages back to the system (its `purge_delay`,
-/// 10 ms by default), with room to spare.
-const PURGE_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+/// How long a job's thread lives on after it: ten times mimalloc's purge delay.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[cfg(test)]
 mod tests {

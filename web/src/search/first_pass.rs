@@ -190,3 +190,98 @@ impl Top {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tantivy::query::QueryClone;
+
+    use super::*;
+    use crate::search::build::Builder;
+    use crate::search::tests::library;
+    use crate::search::union::SeekUnion;
+    use crate::search::{SearchIndex, Weights, query};
+
+    #[test]
+    fn first_pass_skips_common_words_only_where_they_cannot_change_the_window() {
+        // "alpha" and "beta" are in every body, so they are common and only add to the score of
+        // articles matching "quux"; in the short fields, where they are scored, only some articles
+        // have them, repeated more or less, so their scores spread and the pruning has work to do.
+        let files: Vec<(String, String)> = (0..1_200)
+            .map(|i| {
+                let words = |word: &str, n: usize| vec![word; n].join(" ");
+                let alpha = if i % 7 < 2 {
+                    words("Alpha", 1 + i * 5 % 12)
+                } else {
+                    String::new()
+                };
+                let beta = if i % 5 == 0 {
+                    words("beta", 1 + i % 9)
+                } else {
+                    String::new()
+                };
+                let summary = if i % 9 < 2 {
+                    "Beta and alpha."
+                } else {
+                    "Something else."
+                };
+                let quux = if i % 12 == 0 {
+                    words("quux", 1 + i % 7)
+                } else {
+                    String::new()
+                };
+                let filler = words("filler", i % 11);
+                // Some titles and summaries of nothing but the common words, many times over: their
+                // scores come close to the highest possible, so a bound set too low would show.
+                // A third of the articles with "quux" have it in their titles too: the rarer word's
+                // scores spread, and the best of them set a threshold most others fall short of.
+                let (title, summary) = match i % 24 {
+                    0 => (words("Alpha", 40), words("alpha", 40)),
+                    _ => (format!("Report {i} {alpha} {beta}"), summary.to_owned()),
+                };
+                let title = if i % 36 == 0 {
+                    format!("{title} {}", words("quux", 1 + i % 5))
+                } else {
+                    title
+                };
+                let md =
+                    format!("---\ntitle: {title}\nsummary: {summary}\n---\n{quux} alpha beta {filler}\n");
+                (format!("a{i}.md"), md)
+            })
+            .collect();
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let (_dir, lib) = library(&files);
+        let index = SearchIndex::in_memory(&lib).unwrap();
+        let searcher = index.reader.searcher();
+        let synonyms = index.synonyms.get(&lib.synonyms);
+        let q = "alpha quux";
+        let built = Builder::new(&index.fields, &searcher, &Weights::default(), &synonyms).build(
+            q,
+            &query::parse(q),
+            &[],
+            &[],
+        );
+        let query = built.query.expect("quux is searched");
+        assert_eq!(built.common.len(), 1, "alpha is common");
+        let facets = index.facet_tables.collector(&searcher).unwrap();
+        for window in 1..=100 {
+            let found = first_pass(&searcher, query.as_ref(), &built.common, window, &facets).unwrap();
+            // Every match scored with the common words: the first pass as it was before pruning.
+            let every = tantivy::query::BooleanQuery::new(vec![
+                (tantivy::query::Occur::Must, query.box_clone()),
+                (
+                    tantivy::query::Occur::Should,
+                    Box::new(SeekUnion::sum(
+                        built.common.iter().map(|q| q.box_clone()).collect(),
+                    )),
+                ),
+            ]);
+            let top = tantivy::collector::TopDocs::with_limit(window).order_by_score();
+            let (theirs, count) = searcher
+                .search(&every, &(top, tantivy::collector::Count))
+                .unwrap();
+            assert_eq!(found.total, 100);
+            assert_eq!(found.total, count);
+            assert_eq!(found.top, theirs, "window {window}");
+        }
+    }
+}

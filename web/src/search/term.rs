@@ -189,27 +189,33 @@ impl Scorer for TermScorer {
 mod tests {
     use tantivy::collector::TopDocs;
     use tantivy::query::{BoostQuery, TermQuery};
-    use tantivy::schema::{Schema, TEXT};
+    use tantivy::schema::{Field, Schema, TEXT};
     use tantivy::{Index, doc};
 
     use super::*;
 
-    #[test]
-    fn scores_and_explains_as_a_boosted_term_query() {
+    /// An index of one text field holding `texts`, one document each.
+    fn index_of(texts: impl IntoIterator<Item = String>) -> (tantivy::Searcher, Field) {
         let mut builder = Schema::builder();
-        let body = builder.add_text_field("body", TEXT);
+        let field = builder.add_text_field("text", TEXT);
         let index = Index::create_in_ram(builder.build());
         let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
-        for text in [
+        for text in texts {
+            writer.add_document(doc!(field => text)).unwrap();
+        }
+        writer.commit().unwrap();
+        (index.reader().unwrap().searcher(), field)
+    }
+
+    #[test]
+    fn scores_and_explains_as_a_boosted_term_query() {
+        let texts = [
             "quux",
             "quux quux in a longer text",
             "other words",
             "quux again quux quux",
-        ] {
-            writer.add_document(doc!(body => text)).unwrap();
-        }
-        writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
+        ];
+        let (searcher, body) = index_of(texts.map(String::from));
         let term = Term::from_field_text(body, "quux");
         let ours = searcher
             .search(
@@ -238,22 +244,16 @@ mod tests {
 
     #[test]
     fn max_score_bounds_every_document_and_is_tighter_than_unlimited_frequency() {
-        let mut builder = Schema::builder();
-        let title = builder.add_text_field("title", TEXT);
-        let index = Index::create_in_ram(builder.build());
-        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
         // Titles of every length from 1 to 12 tokens, with "quux" from once to all of them.
-        for len in 1..=12usize {
-            for times in [1, len.div_ceil(2), len] {
-                let text = (0..len)
+        let titles = (1..=12usize).flat_map(|len| {
+            [1, len.div_ceil(2), len].map(|times| {
+                (0..len)
                     .map(|i| if i < times { "quux" } else { "other" })
                     .collect::<Vec<_>>()
-                    .join(" ");
-                writer.add_document(doc!(title => text)).unwrap();
-            }
-        }
-        writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
+                    .join(" ")
+            })
+        });
+        let (searcher, title) = index_of(titles);
         let weight = FieldTerm::new(Term::from_field_text(title, "quux"), 2.0)
             .weight(EnableScoring::enabled_from_searcher(&searcher))
             .unwrap();
