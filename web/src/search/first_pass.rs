@@ -45,17 +45,18 @@ pub fn first_pass<F: Collector>(
     let mut top = Top::new(window);
     let mut total = 0usize;
     let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+    let mut matched: Vec<DocId> = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let ord = ord as u32;
         let mut counter = facets.for_segment(ord, reader)?;
         let mut scorer = weight.scorer(reader, 1.0)?;
         let mut words = Words::new(&common, reader)?;
         let alive = reader.alive_bitset();
+        matched.clear();
         let mut doc = scorer.doc();
         while doc != TERMINATED {
             if alive.is_none_or(|a| a.is_alive(doc)) {
-                total += 1;
-                counter.collect(doc, 0.0);
+                matched.push(doc);
                 let score = scorer.score();
                 if let Some(score) = words.add(doc, score, top.threshold()) {
                     top.push(score, DocAddress::new(ord, doc));
@@ -63,6 +64,9 @@ pub fn first_pass<F: Collector>(
             }
             doc = scorer.advance();
         }
+        // All at once: with many matches the facet counter has a faster way than one by one.
+        total += matched.len();
+        counter.collect_block(&matched);
         fruits.push(counter.harvest());
     }
     Ok(Found {
