@@ -177,8 +177,10 @@ impl Top {
         match self.threshold() {
             Some(t) if score <= t => {}
             Some(_) => {
-                self.heap.pop();
-                self.heap.push(Reverse(Entry(score, doc)));
+                // In place of the smallest, sifted down once (a pop and a push sift twice).
+                if let Some(mut smallest) = self.heap.peek_mut() {
+                    *smallest = Reverse(Entry(score, doc));
+                }
             }
             None => self.heap.push(Reverse(Entry(score, doc))),
         }
