@@ -285,8 +285,7 @@ impl SegmentCollector for SegmentCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::SearchIndex;
-    use crate::search::tests::library;
+    use crate::search::tests::indexed;
 
     #[test]
     fn counting_by_value_agrees_with_counting_each_match() {
@@ -302,9 +301,7 @@ mod tests {
                 (format!("a{i}.md"), md)
             })
             .collect();
-        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-        let (_dir, lib) = library(&files);
-        let index = SearchIndex::in_memory(&lib).unwrap();
+        let (_dir, _lib, index) = indexed(&files);
         let searcher = index.reader.searcher();
         let counter = index.facet_tables.collector(&searcher).unwrap();
         let table = &counter.tables[0];

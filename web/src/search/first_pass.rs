@@ -203,9 +203,9 @@ mod tests {
 
     use super::*;
     use crate::search::build::Builder;
-    use crate::search::tests::library;
+    use crate::search::tests::indexed;
     use crate::search::union::SeekUnion;
-    use crate::search::{SearchIndex, Weights, query};
+    use crate::search::{Weights, query};
 
     #[test]
     fn first_pass_skips_common_words_only_where_they_cannot_change_the_window() {
@@ -254,9 +254,7 @@ mod tests {
                 (format!("a{i}.md"), md)
             })
             .collect();
-        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-        let (_dir, lib) = library(&files);
-        let index = SearchIndex::in_memory(&lib).unwrap();
+        let (_dir, lib, index) = indexed(&files);
         let searcher = index.reader.searcher();
         let synonyms = index.synonyms.get(&lib.synonyms);
         let q = "alpha quux";

@@ -21,6 +21,14 @@ pub(super) fn library(files: &[(&str, &str)]) -> (tempfile::TempDir, Library) {
     (dir, library)
 }
 
+/// Generated articles (path, Markdown) loaded and indexed in memory.
+pub(super) fn indexed(files: &[(String, String)]) -> (tempfile::TempDir, Library, SearchIndex) {
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let (dir, library) = library(&files);
+    let index = SearchIndex::in_memory(&library).unwrap();
+    (dir, library, index)
+}
+
 const OFFLOAD: &str = "---
 id: 1001
 title: TCP Checksum Offload is not TCP Task Offload
@@ -606,9 +614,7 @@ fn common_words_help_choose_the_candidates_not_only_rank_them() {
         "target.md".into(),
         "---\ntitle: Alpha beta gamma\nsummary: Alpha beta.\n---\nAlpha beta quux.\n".into(),
     ));
-    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-    let (_dir, lib) = library(&files);
-    let index = SearchIndex::in_memory(&lib).unwrap();
+    let (_dir, lib, index) = indexed(&files);
     let weights = Weights {
         rescore: 20,
         ..Weights::default()
