@@ -37,6 +37,8 @@ struct Table {
     words: usize,
     /// What counting by value costs, in [`cost`] units, whatever the matches.
     by_value: usize,
+    /// What counting one match by its values costs, in the same units.
+    per_match: usize,
 }
 
 /// The documents having one value.
@@ -117,6 +119,7 @@ impl Table {
                 }
             })
             .collect();
+        let per_match = ords.len().div_ceil(max_doc.max(1)) * cost::PER_MATCH_VALUE;
         Ok(Table {
             starts,
             ords,
@@ -125,6 +128,7 @@ impl Table {
             docs,
             words,
             by_value,
+            per_match,
         })
     }
 
@@ -148,8 +152,7 @@ impl Table {
 
     /// True when counting `matches` documents one by one costs less than by value.
     fn one_by_one(&self, matches: usize) -> bool {
-        let values_per_doc = self.ords.len().div_ceil(self.starts.len().max(2) - 1);
-        matches * values_per_doc * cost::PER_MATCH_VALUE <= self.by_value
+        matches * self.per_match <= self.by_value
     }
 
     /// Counts `docs` (sorted, distinct) value by value.
