@@ -5,6 +5,7 @@ mod admin;
 mod articles;
 mod cli;
 mod common;
+mod compression;
 mod fixes;
 mod load_robustness;
 mod meta;

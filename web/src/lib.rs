@@ -13,10 +13,12 @@
 //! | [`search`] | tantivy schema, indexing, queries, snippets, facets |
 //! | [`fixes`] | fix definitions, typed parameters, per-language quoting, rendering |
 //! | [`store`] | SQLite: migrations, feedback, receipts, search log |
+//! | [`encoding`] | bodies served many times, compressed once per content coding |
 //! | [`http`] | router (every URL), handlers, views, errors |
 
 pub mod config;
 pub mod content;
+pub mod encoding;
 pub mod fixes;
 #[cfg(test)]
 pub(crate) mod fuzz;

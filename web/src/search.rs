@@ -48,6 +48,7 @@ use crate::content::Facet;
 use crate::content::Library;
 
 pub use build::Weights;
+pub use cache::Answer;
 pub use index::{SearchIndex, UpdateStats};
 pub use suggest::Suggestion;
 

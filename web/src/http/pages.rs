@@ -6,10 +6,13 @@
 //! so a browser's reload is answered `304 Not Modified`. The cache is bounded in bytes; pages
 //! nobody asks for again are evicted.
 
-use axum::body::Bytes;
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+
+use crate::encoding::Encoded;
 
 /// Bytes of rendered pages kept.
 const CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
@@ -23,11 +26,12 @@ struct Key {
     day: NaiveDate,
 }
 
-/// A rendered page and its entity tag.
+/// A rendered page, its compressed forms once asked for, and its entity tag.
 #[derive(Clone)]
 pub struct Page {
-    body: Bytes,
-    etag: HeaderValue,
+    body: Arc<Encoded>,
+    /// The tag without quotes; each coding's is derived from it.
+    etag: Arc<str>,
 }
 
 #[derive(Clone)]
@@ -35,7 +39,8 @@ struct Weigh;
 
 impl quick_cache::Weighter<Key, Page> for Weigh {
     fn weight(&self, key: &Key, page: &Page) -> u64 {
-        (key.revision.len() + key.slug.len() + page.body.len() + 64) as u64
+        // The compressed forms made later are not counted: they are a fraction of the page.
+        (key.revision.len() + key.slug.len() + page.body.identity().len() + 64) as u64
     }
 }
 
@@ -75,8 +80,8 @@ impl PageCache {
         let html = render()?;
         let tag = crate::util::short_hash(html.as_bytes());
         let page = Page {
-            etag: HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"0\"")),
-            body: Bytes::from(html),
+            etag: Arc::from(tag),
+            body: Arc::new(Encoded::new(html)),
         };
         self.pages.insert(key, page.clone());
         Ok(page)
@@ -90,24 +95,29 @@ impl Default for PageCache {
 }
 
 impl Page {
-    /// The page as a response: `304` when the request already holds this version.
+    /// The page as a response, compressed as the request accepts (see `encoding`): `304` when
+    /// the request already holds this version.
     pub fn respond(self, request: &HeaderMap) -> Response {
-        let fresh = holds(request, &self.etag);
-        let headers = [
-            (header::ETAG, self.etag),
-            // Revalidate every time: content can change at any moment, and the check is cheap.
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        ];
-        if fresh {
-            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        // Revalidate every time: content can change at any moment, and the check is cheap.
+        let no_cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let etag = self.body.etag_for(request, &self.etag);
+        if let Ok(value) = HeaderValue::from_str(&etag)
+            && holds(request, &value)
+        {
+            let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, value), no_cache, vary]).into_response();
         }
+        let (headers, body) = self.body.respond(request, Some(&self.etag));
         (
             headers,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            )],
-            self.body,
+            [
+                no_cache,
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+            ],
+            body,
         )
             .into_response()
     }

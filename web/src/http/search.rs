@@ -6,11 +6,10 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::content::Library;
-use crate::search::{DEFAULT_LIMIT, SearchRequest, SearchResponse, Suggestion};
+use crate::search::{Answer, DEFAULT_LIMIT, SearchRequest, SearchResponse, Suggestion};
 use crate::state::AppState;
 
 use super::views::{HtmlTemplate, Layout, encode};
@@ -160,10 +159,10 @@ impl Params {
 /// async threads (it is CPU work, a few milliseconds), at most [`App::search_slots`] at once.
 ///
 /// [`App::search_slots`]: crate::state::App::search_slots
-async fn run(state: &AppState, request: SearchRequest) -> AppResult<(Arc<Library>, SearchResponse)> {
+async fn run(state: &AppState, request: SearchRequest) -> AppResult<Arc<Answer>> {
     let library = state.library();
-    if let Some(response) = state.search.cached(&library, &request) {
-        return Ok((library, response));
+    if let Some(answer) = state.search.cached_answer(&library, &request) {
+        return Ok(answer);
     }
     drop(library);
     let _slot = state
@@ -173,22 +172,16 @@ async fn run(state: &AppState, request: SearchRequest) -> AppResult<(Arc<Library
         .map_err(|e| AppError::Internal(anyhow::anyhow!("search slots closed: {e}")))?;
     let state = state.clone();
     let span = tracing::Span::current();
-    let (library, response) = tokio::task::spawn_blocking(move || {
-        span.in_scope(|| {
-            let library = state.library();
-            let response = state.search.search(&library, &request);
-            (library, response)
-        })
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("search task failed: {e}")))?;
-    Ok((library, response))
+    tokio::task::spawn_blocking(move || span.in_scope(|| state.search.answer(&state.library(), &request)))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("search task failed: {e}")))
 }
 
 /// `GET /search?q=&product=&tag=&page=`: the results page, or a redirect for a KB number.
 pub async fn show_search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AppResult<Response> {
     let params = Params::parse(raw.as_deref());
-    let (_, response) = run(&state, params.request()).await?;
+    let answer = run(&state, params.request()).await?;
+    let response = answer.response.clone();
     if let Some(url) = &response.redirect {
         return Ok((StatusCode::FOUND, [(header::LOCATION, url.clone())]).into_response());
     }
@@ -275,15 +268,25 @@ fn page(state: &AppState, params: &Params, response: SearchResponse) -> SearchPa
 pub async fn search_json(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> AppResult<Json<SearchResponse>> {
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let params = Params::parse(raw.as_deref());
     let mut request = params.request();
     request.offset = params.offset.unwrap_or(0).min(10_000);
-    let (_, response) = run(&state, request).await?;
+    let answer = run(&state, request).await?;
     if !params.q.trim().is_empty() {
-        state.store.log_search(params.q.trim(), response.total as u64);
+        state
+            .store
+            .log_search(params.q.trim(), answer.response.total as u64);
     }
-    Ok(Json(response))
+    // Serialized and compressed once per kept answer (see `encoding`).
+    let (coded, body) = answer.json().respond(&headers, None);
+    Ok((
+        coded,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response())
 }
 
 /// `GET /api/suggest?q=`: article titles for what has been typed so far.
@@ -338,8 +341,8 @@ mod tests {
             q: q.to_owned(),
             ..SearchRequest::default()
         };
-        let (_, first) = run(&state, request("spooler")).await.unwrap();
-        assert_eq!(first.hits[0].slug, "a");
+        let first = run(&state, request("spooler")).await.unwrap();
+        assert_eq!(first.response.hits[0].slug, "a");
 
         let busy = state
             .searches
@@ -350,17 +353,17 @@ mod tests {
             std::time::Duration::from_secs(10),
             run(&state, request("spooler")),
         );
-        let (_, repeat) = repeat.await.expect("a repeat needs no slot").unwrap();
-        assert_eq!(repeat.hits[0].slug, "a", "a repeat needs no slot");
+        let repeat = repeat.await.expect("a repeat needs no slot").unwrap();
+        assert!(Arc::ptr_eq(&repeat, &first), "a repeat is the kept answer");
 
         let mut fresh = tokio::spawn({
             let state = state.clone();
-            async move { run(&state, request("offload")).await.map(|(_, r)| r) }
+            async move { run(&state, request("offload")).await }
         });
         let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut fresh).await;
         assert!(waited.is_err(), "a new search waits for a free slot");
         drop(busy);
         let fresh = fresh.await.unwrap().unwrap();
-        assert_eq!(fresh.hits[0].slug, "b");
+        assert_eq!(fresh.response.hits[0].slug, "b");
     }
 }

@@ -5,10 +5,38 @@
 //! The key holds the content revision and the index generation, so any reload or re-index
 //! makes every older answer unreachable; the size bound evicts them.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use super::{SearchRequest, SearchResponse};
+use crate::encoding::Encoded;
+
+/// A kept answer and, once a client has asked for it, its JSON (and that JSON's compressed
+/// forms), so a repeat is sent without serializing or compressing again.
+#[derive(Debug)]
+pub struct Answer {
+    /// The answer; its `took_ms` is the time of the search that made it.
+    pub response: SearchResponse,
+    json: OnceLock<Encoded>,
+}
+
+impl Answer {
+    /// `response`, not yet serialized.
+    pub fn new(response: SearchResponse) -> Self {
+        Self {
+            response,
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The answer as `/api/search` sends it (DESIGN §5), serialized on first use.
+    pub fn json(&self) -> &Encoded {
+        self.json.get_or_init(|| {
+            // Plain strings, numbers and vectors: serializing cannot fail.
+            Encoded::new(serde_json::to_vec(&self.response).unwrap_or_default())
+        })
+    }
+}
 
 /// Bytes of answers kept by default (estimated from their strings).
 pub const DEFAULT_BYTES: u64 = 32 * 1024 * 1024;
@@ -43,16 +71,17 @@ impl Key {
 #[derive(Clone)]
 struct Weigh;
 
-impl quick_cache::Weighter<Key, Arc<SearchResponse>> for Weigh {
-    fn weight(&self, key: &Key, answer: &Arc<SearchResponse>) -> u64 {
-        (key.q.len() + key.revision.len() + answer.approximate_size()) as u64
+impl quick_cache::Weighter<Key, Arc<Answer>> for Weigh {
+    fn weight(&self, key: &Key, answer: &Arc<Answer>) -> u64 {
+        // Twice the answer: its JSON and the compressed JSON are made later, about as big.
+        (key.q.len() + key.revision.len() + 2 * answer.response.approximate_size()) as u64
     }
 }
 
 /// Answers by request, content revision and index generation.
 pub struct ResultCache {
     /// `None` when the cache is off.
-    answers: Option<quick_cache::sync::Cache<Key, Arc<SearchResponse>, Weigh>>,
+    answers: Option<quick_cache::sync::Cache<Key, Arc<Answer>, Weigh>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -71,7 +100,7 @@ impl ResultCache {
     }
 
     /// The kept answer to `req`, if there is one (counted as a hit).
-    pub fn get(&self, revision: &str, generation: u64, req: &SearchRequest) -> Option<Arc<SearchResponse>> {
+    pub fn get(&self, revision: &str, generation: u64, req: &SearchRequest) -> Option<Arc<Answer>> {
         let answer = self.answers.as_ref()?.get(&Key::new(revision, generation, req))?;
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(answer)
@@ -84,12 +113,12 @@ impl ResultCache {
         generation: u64,
         req: &SearchRequest,
         search: impl FnOnce() -> SearchResponse,
-    ) -> Arc<SearchResponse> {
+    ) -> Arc<Answer> {
         if let Some(answer) = self.get(revision, generation, req) {
             return answer;
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
-        let answer = Arc::new(search());
+        let answer = Arc::new(Answer::new(search()));
         if let Some(answers) = &self.answers {
             answers.insert(Key::new(revision, generation, req), answer.clone());
         }

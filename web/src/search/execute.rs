@@ -1,6 +1,7 @@
 //! Running a search: the query, one pass collecting the page of hits, the total and the facet
 //! counts, then hits filled in from the library with their snippets.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use tantivy::columnar::StrColumn;
@@ -10,6 +11,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult};
 use crate::content::{Facet, Library};
 
 use super::build::{Builder, Coverage, Weights};
+use super::cache::Answer;
 use super::first_pass::first_pass;
 use super::query;
 use super::schema::names;
@@ -24,26 +26,36 @@ impl SearchIndex {
     /// with no hits.
     pub fn search(&self, library: &Library, req: &SearchRequest) -> SearchResponse {
         let started = Instant::now();
-        let generation = self.reader.searcher().generation().generation_id();
-        let answer = self
-            .answers
-            .get_or_search(&library.revision, generation, req, || {
-                self.search_uncached(library, req)
-            });
-        let mut response = SearchResponse::clone(&answer);
+        let answer = self.answer(library, req);
+        let mut response = answer.response.clone();
         response.took_ms = elapsed_ms(started);
         response
+    }
+
+    /// The answer to `req` as kept by the cache of recent answers (searched now if it was not
+    /// kept); its `took_ms` is the time of the search that made it.
+    pub fn answer(&self, library: &Library, req: &SearchRequest) -> Arc<Answer> {
+        let generation = self.reader.searcher().generation().generation_id();
+        self.answers
+            .get_or_search(&library.revision, generation, req, || {
+                self.search_uncached(library, req)
+            })
     }
 
     /// The answer to `req` if the cache of recent answers holds it: microseconds, so callers
     /// can try it before handing the search to a worker thread.
     pub fn cached(&self, library: &Library, req: &SearchRequest) -> Option<SearchResponse> {
         let started = Instant::now();
-        let generation = self.reader.searcher().generation().generation_id();
-        let answer = self.answers.get(&library.revision, generation, req)?;
-        let mut response = SearchResponse::clone(&answer);
+        let answer = self.cached_answer(library, req)?;
+        let mut response = answer.response.clone();
         response.took_ms = elapsed_ms(started);
         Some(response)
+    }
+
+    /// The kept answer to `req`, if the cache of recent answers holds it.
+    pub fn cached_answer(&self, library: &Library, req: &SearchRequest) -> Option<Arc<Answer>> {
+        let generation = self.reader.searcher().generation().generation_id();
+        self.answers.get(&library.revision, generation, req)
     }
 
     /// Searches with the default weights, never from the cache (benchmarks use this).
