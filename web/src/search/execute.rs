@@ -42,17 +42,8 @@ impl SearchIndex {
             })
     }
 
-    /// The answer to `req` if the cache of recent answers holds it: microseconds, so callers
-    /// can try it before handing the search to a worker thread.
-    pub fn cached(&self, library: &Library, req: &SearchRequest) -> Option<SearchResponse> {
-        let started = Instant::now();
-        let answer = self.cached_answer(library, req)?;
-        let mut response = answer.response.clone();
-        response.took_ms = elapsed_ms(started);
-        Some(response)
-    }
-
-    /// The kept answer to `req`, if the cache of recent answers holds it.
+    /// The kept answer to `req`, if the cache of recent answers holds it: microseconds, so
+    /// callers can try it before handing the search to a worker thread.
     pub fn cached_answer(&self, library: &Library, req: &SearchRequest) -> Option<Arc<Answer>> {
         let generation = self.reader.searcher().generation().generation_id();
         self.answers.get(&library.revision, generation, req)
