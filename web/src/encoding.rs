@@ -164,11 +164,6 @@ impl Encoded {
         }
         (headers, body)
     }
-
-    /// The entity tag `respond` gives for `request` (for `If-None-Match` checks).
-    pub fn etag_for(&self, request: &HeaderMap, etag: &str) -> String {
-        coded_etag(etag, self.get(negotiate(request)).0)
-    }
 }
 
 /// `"tag"` with the coding's suffix inside the quotes.
@@ -299,7 +294,6 @@ mod tests {
         }
         // Its tag is the identity one too, so a browser holding it can still revalidate.
         let browser = HeaderMap::from_iter([(header::ACCEPT_ENCODING, HeaderValue::from_static("br"))]);
-        assert_eq!(body.etag_for(&browser, "n"), "\"n\"");
         assert_eq!(body.respond(&browser, Some("n")).0[header::ETAG], "\"n\"");
     }
 
@@ -311,7 +305,6 @@ mod tests {
         assert_eq!(headers[header::VARY], "accept-encoding");
         assert_eq!(headers[header::ETAG], "\"abc-br\"");
         assert_eq!(decode(Coding::Brotli, &bytes), page().as_bytes());
-        assert_eq!(body.etag_for(&accepting(&["gzip, br"]), "abc"), "\"abc-br\"");
 
         let (headers, bytes) = body.respond(&HeaderMap::new(), Some("abc"));
         assert!(!headers.contains_key(header::CONTENT_ENCODING));

@@ -167,3 +167,30 @@ impl SearchResponse {
         self.query.len() + hits + facets + 256
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_answer_is_serialized_once_and_says_what_the_search_found() {
+        let answer = Answer::new(SearchResponse {
+            query: "spooler".to_owned(),
+            total: 3,
+            took_ms: 1.5,
+            ..SearchResponse::default()
+        });
+        let json = answer.json().identity().clone();
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(
+            (value["query"].as_str(), value["total"].as_u64()),
+            (Some("spooler"), Some(3))
+        );
+        assert_eq!(value["took_ms"], 1.5);
+        assert_eq!(
+            answer.json().identity().as_ptr(),
+            json.as_ptr(),
+            "serialized again"
+        );
+    }
+}
