@@ -138,6 +138,64 @@ async fn product_and_tag_pages_list_their_articles() {
 }
 
 #[tokio::test]
+async fn long_listings_come_in_pages_of_fifty_by_title() {
+    let files: Vec<(String, String)> = (0..120)
+        .map(|i| {
+            let tags = if i % 10 == 0 { "[bulk, rare]" } else { "[bulk]" };
+            (
+                format!("a{i:03}.md"),
+                format!("---\ntitle: Article {i:03}\ntags: {tags}\n---\nBody.\n"),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let app = TestApp::with_files(&files);
+    let titles = |html: &str| -> Vec<String> {
+        html.match_indices("Article ")
+            .filter_map(|(i, _)| html.get(i..i + 11))
+            .filter(|t| t[8..].bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_owned)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+
+    let first = app.get("/tags/bulk").await.main();
+    assert!(first.contains("120 articles, 1–50 shown"), "{first}");
+    let shown = titles(&first);
+    assert_eq!(shown.len(), 50);
+    assert_eq!(
+        (shown[0].as_str(), shown[49].as_str()),
+        ("Article 000", "Article 049")
+    );
+    assert!(
+        first.contains("href=\"/tags/bulk?page=2\" rel=\"next\""),
+        "{first}"
+    );
+    assert!(first.contains("href=\"/tags/bulk?page=3\""));
+    assert!(!first.contains("rel=\"prev\""));
+
+    let last = app.get("/tags/bulk?page=3").await;
+    assert_eq!(last.status, 200);
+    let last = last.main();
+    assert!(last.contains("101–120 shown"), "{last}");
+    assert_eq!(titles(&last).first().map(String::as_str), Some("Article 100"));
+    assert_eq!(titles(&last).len(), 20);
+    assert!(last.contains("href=\"/tags/bulk?page=2\" rel=\"prev\""));
+    assert!(!last.contains("rel=\"next\""));
+
+    let past = app.get("/tags/bulk?page=4").await;
+    assert_eq!(past.status, 404);
+    assert!(past.text().contains("This list has 3 pages"), "{}", past.text());
+    // A malformed page number is the first page, as on the results page.
+    assert_eq!(app.get("/tags/bulk?page=zz").await.main(), first);
+    // A short list is one page with no pager.
+    let rare = app.get("/tags/rare").await.main();
+    assert!(rare.contains("12 articles."), "{rare}");
+    assert!(!rare.contains("class=\"pager\""));
+}
+
+#[tokio::test]
 async fn hot_reload_picks_up_new_edited_and_deleted_files() {
     let app = TestApp::with_files(&[("a.md", "# First title\n")]);
     let _watcher = fixkb::content::watch::spawn(app.state.0.clone()).expect("watcher");

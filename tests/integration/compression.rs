@@ -108,3 +108,108 @@ async fn kept_search_answers_are_sent_compressed_without_being_made_again() {
     let json: serde_json::Value = serde_json::from_slice(&decoded(&none)).expect("JSON");
     assert_eq!(json["total"], 0);
 }
+
+#[tokio::test]
+async fn home_and_listing_pages_are_kept_compressed_and_follow_content_edits() {
+    let app = TestApp::with_files(&[
+        (
+            "a.md",
+            "---\ntitle: Spooler stalls\nproducts: [Windows Server]\ntags: [printing]\n---\nBody.\n",
+        ),
+        (
+            "b.md",
+            "---\ntitle: Offload confusion\nproducts: [Hyper-V]\ntags: [network]\n---\nBody.\n",
+        ),
+    ]);
+    for uri in ["/", "/tags/printing", "/products/Hyper-V"] {
+        let plain = app.get(uri).await;
+        assert_eq!(plain.status, 200, "{uri}");
+        let first = get_accepting(&app, uri, BROWSER, None).await;
+        assert_eq!(first.header("content-encoding"), "br", "{uri}");
+        assert_eq!(first.header("content-type"), "text/html; charset=utf-8");
+        assert_eq!(decoded(&first), plain.body, "{uri} decodes to the page");
+        // Kept: the repeat is the same bytes, and a browser holding them gets 304.
+        assert_eq!(get_accepting(&app, uri, BROWSER, None).await.body, first.body);
+        let tag = first.header("etag");
+        assert!(tag.ends_with("-br\""), "{uri}: {tag}");
+        let not_modified = get_accepting(&app, uri, BROWSER, Some(tag)).await;
+        assert_eq!(not_modified.status, 304, "{uri}");
+    }
+    assert!(app.get("/tags/printing").await.text().contains("Spooler stalls"));
+    // Nothing filed under it: a 404, and still one after the tag appears in an edit.
+    assert_eq!(app.get("/tags/storage").await.status, 404);
+
+    // An edit is a new revision: the kept pages are not served again.
+    crate::common::write(
+        &app.content,
+        "c.md",
+        "---\ntitle: Disks go offline\ntags: [storage, printing]\n---\nBody.\n",
+    );
+    app.state.reload();
+    let home = app.get("/").await.text();
+    assert!(home.contains("Disks go offline"), "{home}");
+    let listing = decoded(&get_accepting(&app, "/tags/printing", BROWSER, None).await);
+    assert!(String::from_utf8_lossy(&listing).contains("Disks go offline"));
+    assert_eq!(app.get("/tags/storage").await.status, 200);
+}
+
+#[tokio::test]
+async fn results_pages_are_kept_with_their_answer() {
+    let app = TestApp::real_content();
+    let uri = "/search?q=vms+lose+network+connectivity";
+    let plain = app.get(uri).await;
+    assert_eq!(plain.status, 200);
+    assert!(plain.text().contains("tcp-checksum-offload-vs-task-offload"));
+    let first = get_accepting(&app, uri, BROWSER, None).await;
+    assert_eq!(first.header("content-encoding"), "br");
+    assert_eq!(first.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(decoded(&first), plain.body);
+    assert_eq!(get_accepting(&app, uri, BROWSER, None).await.body, first.body);
+    // What is sent is what the kept answer holds.
+    let request = fixkb::search::SearchRequest {
+        q: "vms lose network connectivity".into(),
+        limit: Some(fixkb::search::DEFAULT_LIMIT),
+        ..Default::default()
+    };
+    let answer = (app.state.search)
+        .cached_answer(&app.state.library(), &request)
+        .expect("the answer is kept");
+    // Kept under the address the site's own links use, whichever spelling was asked.
+    let kept = answer
+        .page("/search?q=vms%20lose%20network%20connectivity")
+        .expect("its page is kept");
+    assert_eq!(kept.identity(), &plain.body);
+
+    // Another address for the same search renders its own page, not the kept one: a limit
+    // of one shows one hit.
+    let one = app.get(&format!("{uri}&limit=1")).await.text();
+    assert_eq!(one.matches("class=\"hit\"").count(), 1, "{one}");
+    assert!(plain.text().matches("class=\"hit\"").count() > 1);
+    // Filters are part of the address: the kept page of the unfiltered search is not sent.
+    let filtered = app.get(&format!("{uri}&product=XenServer")).await.text();
+    assert_ne!(filtered, plain.text());
+}
+
+#[tokio::test]
+async fn downloads_are_sent_as_their_exact_bytes_whatever_the_client_accepts() {
+    let app = TestApp::real_content();
+    let uri = "/fixes/disable-task-offload/download?adapter=Ethernet%202";
+    let download = get_accepting(&app, uri, BROWSER, None).await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.header("content-encoding"), "");
+    assert!(download.header("content-disposition").starts_with("attachment"));
+    assert_eq!(
+        download.header("x-content-sha256"),
+        fixkb::util::sha256_hex(&download.body)
+    );
+    // The form page around it is still compressed.
+    let page = get_accepting(
+        &app,
+        "/fixes/disable-task-offload?adapter=Ethernet%202",
+        BROWSER,
+        None,
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-encoding"), "br");
+}

@@ -73,13 +73,14 @@ pub async fn show_article(
     };
     state.store.record_view(&article.slug);
     let today = chrono::Utc::now().date_naive();
-    let page = state
-        .pages
-        .get_or_render(&library.revision, &article.slug, today, || {
-            let page = article_page(&state, &library, article.clone(), today)?;
-            page.render()
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("article page failed to render: {e}")))
-        })?;
+    let page =
+        state
+            .pages
+            .get_or_render(&library.revision, &format!("/kb/{}", article.slug), today, || {
+                let page = article_page(&state, &library, article.clone(), today)?;
+                page.render()
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("article page failed to render: {e}")))
+            })?;
     Ok(page.respond(&headers))
 }
 

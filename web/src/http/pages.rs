@@ -1,10 +1,11 @@
-//! Rendered article pages, kept while the content and the date stay the same.
+//! Rendered pages, kept while the content and the date stay the same.
 //!
 //! An article page depends only on the content snapshot (the article, its fixes, related
-//! articles), the configuration and today's date (the "needs review" notice), so it is
-//! rendered once per content revision and day and then served as stored bytes, with an ETag
-//! so a browser's reload is answered `304 Not Modified`. The cache is bounded in bytes; pages
-//! nobody asks for again are evicted.
+//! articles), the configuration and today's date (the "needs review" notice); the home page
+//! and the product and tag listings only on the snapshot. So each is rendered once per content
+//! revision, address and day and then served as stored bytes (compressed once per coding, see
+//! `encoding`), with an ETag so a browser's reload is answered `304 Not Modified`. The cache is
+//! bounded in bytes; pages nobody asks for again are evicted.
 
 use std::sync::Arc;
 
@@ -22,7 +23,8 @@ const PAGE_BYTES: u64 = 24 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     revision: String,
-    slug: String,
+    /// The page's address (`/kb/…`, `/`, `/products/…`), as the handler names it.
+    address: String,
     day: NaiveDate,
 }
 
@@ -40,11 +42,11 @@ struct Weigh;
 impl quick_cache::Weighter<Key, Page> for Weigh {
     fn weight(&self, key: &Key, page: &Page) -> u64 {
         // The compressed forms made later are not counted: they are a fraction of the page.
-        (key.revision.len() + key.slug.len() + page.body.identity().len() + 64) as u64
+        (key.revision.len() + key.address.len() + page.body.identity().len() + 64) as u64
     }
 }
 
-/// Rendered pages by content revision, slug and day.
+/// Rendered pages by content revision, address and day.
 pub struct PageCache {
     pages: quick_cache::sync::Cache<Key, Page, Weigh>,
 }
@@ -61,17 +63,18 @@ impl PageCache {
         }
     }
 
-    /// The page for `slug` in content `revision` on `day`, rendered by `render` when not kept.
+    /// The page at `address` in content `revision` on `day`, rendered by `render` when not
+    /// kept. `render` must depend on nothing else (an error is returned, not kept).
     pub fn get_or_render<E>(
         &self,
         revision: &str,
-        slug: &str,
+        address: &str,
         day: NaiveDate,
         render: impl FnOnce() -> Result<String, E>,
     ) -> Result<Page, E> {
         let key = Key {
             revision: revision.to_owned(),
-            slug: slug.to_owned(),
+            address: address.to_owned(),
             day,
         };
         if let Some(page) = self.pages.get(&key) {

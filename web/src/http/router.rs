@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -74,7 +75,7 @@ pub fn router(state: AppState) -> Router {
     routes
         .fallback(not_found)
         .layer(ErrorPagesLayer(state.clone()))
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(not_attachment)))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -82,6 +83,21 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Downloads go out as their exact bytes, whatever the client accepts: the SHA-256 the page
+/// and the `X-Content-SHA256` header show is then the SHA-256 of what crosses the wire, tools
+/// that save a body without decoding it get the script, and a script of a few kilobytes gains
+/// little from compressing (which costs about as much as rendering it).
+fn not_attachment(
+    _: StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    !headers
+        .get(header::CONTENT_DISPOSITION)
+        .is_some_and(|v| v.as_bytes().starts_with(b"attachment"))
 }
 
 async fn not_found() -> AppError {

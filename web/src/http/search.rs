@@ -7,16 +7,15 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 
+use crate::encoding::Encoded;
 use crate::search::{Answer, DEFAULT_LIMIT, SearchRequest, SearchResponse, Suggestion};
 use crate::state::AppState;
 
-use super::views::{HtmlTemplate, Layout, encode};
+use super::views::{Layout, Link, Pager, encode};
 use super::{AppError, AppResult};
 
-/// Result pages linked from the pager on either side of the current one.
-const PAGER_SPAN: usize = 3;
 /// Suggestions returned by `/api/suggest`.
 const SUGGESTIONS: usize = 8;
 
@@ -38,27 +37,12 @@ pub struct SearchPage {
     pub products: Vec<FacetLink>,
     /// Tag facet links.
     pub tags: Vec<FacetLink>,
-    /// Numbered page links.
-    pub pages: Vec<Link>,
-    /// Previous page.
-    pub prev: Option<String>,
-    /// Next page.
-    pub next: Option<String>,
+    /// Links to the other result pages.
+    pub pager: Pager,
     /// Position of the first hit shown (1-based).
     pub first: usize,
     /// Position of the last hit shown.
     pub last: usize,
-}
-
-/// A labelled link; `current` marks the page being shown.
-#[derive(Debug, Clone)]
-pub struct Link {
-    /// Visible text.
-    pub label: String,
-    /// Target.
-    pub url: String,
-    /// True for the current page.
-    pub current: bool,
 }
 
 /// A facet value with its count and the link that toggles it as a filter.
@@ -178,17 +162,52 @@ async fn run(state: &AppState, request: SearchRequest) -> AppResult<Arc<Answer>>
 }
 
 /// `GET /search?q=&product=&tag=&page=`: the results page, or a redirect for a KB number.
-pub async fn show_search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> AppResult<Response> {
+///
+/// A page addressed as the site's own links address it (no `limit` or `offset`) is kept with
+/// its answer, so a repeat is sent from the kept bytes (see `search::cache`).
+pub async fn show_search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let params = Params::parse(raw.as_deref());
     let answer = run(&state, params.request()).await?;
-    let response = answer.response.clone();
-    if let Some(url) = &response.redirect {
+    if let Some(url) = &answer.response.redirect {
         return Ok((StatusCode::FOUND, [(header::LOCATION, url.clone())]).into_response());
     }
     if !params.q.trim().is_empty() {
-        state.store.log_search(params.q.trim(), response.total as u64);
+        state
+            .store
+            .log_search(params.q.trim(), answer.response.total as u64);
     }
-    Ok(HtmlTemplate(page(&state, &params, response)).into_response())
+    let address = (params.limit.is_none() && params.offset.is_none()).then(|| params.url(params.page));
+    if let Some(kept) = address.as_deref().and_then(|a| answer.page(a)) {
+        return Ok(html(kept, &headers));
+    }
+    let rendered = page(&state, &params, answer.response.clone())
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("results page failed to render: {e}")))?;
+    match address {
+        Some(address) => match answer.keep_page(&address, rendered) {
+            Ok(kept) => Ok(html(kept, &headers)),
+            Err(rendered) => Ok(Html(rendered).into_response()),
+        },
+        None => Ok(Html(rendered).into_response()),
+    }
+}
+
+/// A kept page, compressed as `request` accepts.
+fn html(page: &Encoded, request: &HeaderMap) -> Response {
+    let (coded, body) = page.respond(request, None);
+    (
+        coded,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 fn page(state: &AppState, params: &Params, response: SearchResponse) -> SearchPage {
@@ -203,17 +222,7 @@ fn page(state: &AppState, params: &Params, response: SearchResponse) -> SearchPa
     let offset = params.request().offset;
     let pages_total = response.total.div_ceil(limit).max(1);
     let current = offset / limit + 1;
-    let span = current.saturating_sub(PAGER_SPAN).max(1)..=(current + PAGER_SPAN).min(pages_total);
-    let pages = if pages_total > 1 {
-        span.map(|n| Link {
-            label: n.to_string(),
-            url: params.url(n),
-            current: n == current,
-        })
-        .collect()
-    } else {
-        Vec::new()
-    };
+    let pager = Pager::new(current, pages_total, |n| params.url(n));
     let facet_links = |products: bool, facets: &[crate::content::Facet]| -> Vec<FacetLink> {
         let active = if products { &params.products } else { &params.tags };
         facets
@@ -255,9 +264,7 @@ fn page(state: &AppState, params: &Params, response: SearchResponse) -> SearchPa
         filters,
         products: facet_links(true, &response.facets.products),
         tags: facet_links(false, &response.facets.tags),
-        pages,
-        prev: (current > 1).then(|| params.url(current - 1)),
-        next: (current < pages_total).then(|| params.url(current + 1)),
+        pager,
         first: if response.hits.is_empty() { 0 } else { offset + 1 },
         last: offset + response.hits.len(),
         response,

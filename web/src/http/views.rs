@@ -83,6 +83,54 @@ impl Layout {
     }
 }
 
+/// A labelled link; `current` marks the page being shown.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Visible text.
+    pub label: String,
+    /// Target.
+    pub url: String,
+    /// True for the current page.
+    pub current: bool,
+}
+
+/// Pages linked from a pager on either side of the current one.
+const PAGER_SPAN: usize = 3;
+
+/// Links to the pages around the current one of a numbered list (`macros::pager`).
+#[derive(Debug, Clone, Default)]
+pub struct Pager {
+    /// Numbered page links; empty when everything fits on one page.
+    pub pages: Vec<Link>,
+    /// Previous page.
+    pub prev: Option<String>,
+    /// Next page.
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// Page `current` (1-based) of `total` pages, page `n` being at `url(n)`.
+    pub fn new(current: usize, total: usize, url: impl Fn(usize) -> String) -> Self {
+        let total = total.max(1);
+        let pages = if total > 1 {
+            (current.saturating_sub(PAGER_SPAN).max(1)..=(current + PAGER_SPAN).min(total))
+                .map(|n| Link {
+                    label: n.to_string(),
+                    url: url(n),
+                    current: n == current,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            pages,
+            prev: (current > 1).then(|| url(current - 1)),
+            next: (current < total).then(|| url(current + 1)),
+        }
+    }
+}
+
 /// Percent-encodes one URL path segment or query value.
 pub fn encode(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -96,4 +144,26 @@ pub fn product_url(product: &str) -> String {
 /// URL of the listing page for a tag.
 pub fn tag_url(tag: &str) -> String {
     format!("/tags/{}", encode(tag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pager_links_the_pages_around_the_current_one() {
+        let url = |n: usize| format!("/x?page={n}");
+        let one = Pager::new(1, 1, url);
+        assert!(one.pages.is_empty() && one.prev.is_none() && one.next.is_none());
+        let middle = Pager::new(6, 20, url);
+        let labels: Vec<&str> = middle.pages.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(labels, ["3", "4", "5", "6", "7", "8", "9"]);
+        assert!(middle.pages[3].current && middle.pages.iter().filter(|l| l.current).count() == 1);
+        assert_eq!(middle.prev.as_deref(), Some("/x?page=5"));
+        assert_eq!(middle.next.as_deref(), Some("/x?page=7"));
+        let last = Pager::new(3, 3, url);
+        assert_eq!(last.pages.len(), 3);
+        assert_eq!(last.next, None);
+        assert_eq!(last.prev.as_deref(), Some("/x?page=2"));
+    }
 }

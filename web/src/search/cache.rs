@@ -11,13 +11,18 @@ use std::sync::{Arc, OnceLock};
 use super::{SearchRequest, SearchResponse};
 use crate::encoding::Encoded;
 
-/// A kept answer and, once a client has asked for it, its JSON (and that JSON's compressed
-/// forms), so a repeat is sent without serializing or compressing again.
+/// A kept answer and, once a client has asked for them, its JSON and its results page (and
+/// their compressed forms), so a repeat is sent without serializing, rendering or compressing
+/// again.
 #[derive(Debug)]
 pub struct Answer {
     /// The answer; its `took_ms` is the time of the search that made it.
     pub response: SearchResponse,
     json: OnceLock<Encoded>,
+    /// The results page and the address it was rendered for: several addresses can share an
+    /// answer (`page=2` and `offset=10`) while their pages differ (the pager), so only the
+    /// first address asked for is kept.
+    page: OnceLock<(String, Encoded)>,
 }
 
 impl Answer {
@@ -26,6 +31,30 @@ impl Answer {
         Self {
             response,
             json: OnceLock::new(),
+            page: OnceLock::new(),
+        }
+    }
+
+    /// The results page kept for `address`, if there is one.
+    pub fn page(&self, address: &str) -> Option<&Encoded> {
+        self.page
+            .get()
+            .filter(|(a, _)| a == address)
+            .map(|(_, page)| page)
+    }
+
+    /// Keeps `html` as the results page for `address` and returns it, or gives `html` back
+    /// when a page for another address is kept already.
+    pub fn keep_page(&self, address: &str, html: String) -> Result<&Encoded, String> {
+        let mut html = Some(html);
+        let (kept, page) = self.page.get_or_init(|| {
+            let html = html.take().unwrap_or_default();
+            (address.to_owned(), Encoded::new(html))
+        });
+        match html {
+            // Another address's page was there first.
+            Some(html) if kept != address => Err(html),
+            _ => Ok(page),
         }
     }
 
@@ -40,6 +69,8 @@ impl Answer {
 
 /// Bytes of answers kept by default (estimated from their strings).
 pub const DEFAULT_BYTES: u64 = 32 * 1024 * 1024;
+/// Bytes of a results page that are not the answer's (the layout, forms, links), compressed.
+const PAGE_CHROME: usize = 4 * 1024;
 /// Estimated size of one answer, for the table's initial size.
 const ANSWER_BYTES: u64 = 8 * 1024;
 
@@ -73,8 +104,9 @@ struct Weigh;
 
 impl quick_cache::Weighter<Key, Arc<Answer>> for Weigh {
     fn weight(&self, key: &Key, answer: &Arc<Answer>) -> u64 {
-        // Twice the answer: its JSON and the compressed JSON are made later, about as big.
-        (key.q.len() + key.revision.len() + 2 * answer.response.approximate_size()) as u64
+        // Its JSON and the compressed JSON, made later, are about as big as the answer; its
+        // results page, if a browser asks, about as big again plus the page's chrome.
+        (key.q.len() + key.revision.len() + 3 * answer.response.approximate_size() + PAGE_CHROME) as u64
     }
 }
 
@@ -191,6 +223,33 @@ mod tests {
             answer.json().identity().as_ptr(),
             json.as_ptr(),
             "serialized again"
+        );
+    }
+
+    #[test]
+    fn a_kept_answer_keeps_the_results_page_of_the_first_address_only() {
+        let answer = Answer::new(SearchResponse::default());
+        assert!(answer.page("/search?q=a").is_none());
+        let kept = answer
+            .keep_page("/search?q=a", "<p>first</p>".to_owned())
+            .unwrap();
+        assert_eq!(kept.identity().as_ref(), b"<p>first</p>");
+        assert_eq!(
+            answer.page("/search?q=a").map(|p| p.identity().clone()),
+            Some("<p>first</p>".into())
+        );
+        // The same answer reached through another address: its page is not replaced, and the
+        // other address gets its own HTML back to send.
+        assert!(answer.page("/search?q=a&page=1").is_none());
+        assert_eq!(
+            answer
+                .keep_page("/search?q=a&page=1", "<p>other</p>".to_owned())
+                .err(),
+            Some("<p>other</p>".to_owned())
+        );
+        assert_eq!(
+            answer.page("/search?q=a").map(|p| p.identity().clone()),
+            Some("<p>first</p>".into())
         );
     }
 }
