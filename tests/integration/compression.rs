@@ -213,3 +213,53 @@ async fn downloads_are_sent_as_their_exact_bytes_whatever_the_client_accepts() {
     assert_eq!(page.status, 200);
     assert_eq!(page.header("content-encoding"), "br");
 }
+
+#[tokio::test]
+async fn fix_pages_are_kept_but_every_preview_is_a_receipted_generation() {
+    let app = TestApp::real_content();
+    let uri = "/fixes/disable-task-offload?adapter=Ethernet%202";
+    let plain = app.get(uri).await;
+    assert_eq!(plain.status, 200);
+    let receipt = plain
+        .text()
+        .split("data-preview-receipt>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the preview names its receipt")
+        .to_owned();
+    let first = get_accepting(&app, uri, BROWSER, None).await;
+    assert_eq!(first.header("content-encoding"), "br");
+    assert!(
+        first.header("etag").ends_with("-br\""),
+        "kept: {}",
+        first.header("etag")
+    );
+    assert_eq!(decoded(&first), plain.body);
+    let again = get_accepting(&app, uri, BROWSER, Some(first.header("etag"))).await;
+    assert_eq!(again.status, 304);
+    // Three previews, three generations on the receipt, though the page was laid out once.
+    let stored = app
+        .state
+        .store
+        .receipt(&receipt)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(stored.count, 3);
+
+    // The form shows the values as typed: another spelling of the same values is another page
+    // with the same script.
+    let spaced = app.get("/fixes/disable-task-offload?adapter=+Ethernet+2+").await;
+    assert_eq!(spaced.status, 200);
+    assert!(spaced.text().contains(&receipt));
+    assert!(
+        spaced.text().contains("value=\" Ethernet 2 \""),
+        "{}",
+        spaced.main()
+    );
+    // A bad value is not kept as a page: it is a 422 naming the field, every time.
+    for _ in 0..2 {
+        let bad = app.get("/fixes/disable-task-offload?adapter=").await;
+        assert_eq!(bad.status, 422);
+    }
+}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::fixes::{self, Fix, Language, ParamError, RenderContext, RenderError, Script, ScriptKind};
@@ -64,23 +64,51 @@ pub struct Preview {
 
 /// `GET /fixes/{fix}`: the form; with query parameters, the validated preview (422 and inline
 /// errors when a value is not valid).
+///
+/// The script is rendered and its receipt recorded at every request (each preview is a
+/// generation the receipt counts); the page around it is kept per content revision and query
+/// (see `http/pages.rs`), so a prefilled link opened by a whole forum thread is highlighted,
+/// laid out and compressed once.
 pub async fn show_fix(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
     let fix = find(&state, &id)?;
     let raw = parse_query(query.as_deref())?;
+    let revision = state.library().revision.clone();
+    let today = chrono::Utc::now().date_naive();
     if raw.is_empty() {
-        return Ok(HtmlTemplate(page(&state, &fix, &raw, Vec::new(), None)).into_response());
+        let page = state
+            .pages
+            .get_or_render(&revision, &format!("/fixes/{}", fix.id), today, || {
+                html(page(&state, &fix, &raw, Vec::new(), None))
+            })?;
+        return Ok(page.respond(&headers));
     }
     match render(&state, &fix, &raw, ScriptKind::Fix).await? {
         Ok(script) => {
-            let preview = preview(&state, &fix, &script);
-            Ok(HtmlTemplate(page(&state, &fix, &raw, Vec::new(), Some(preview))).into_response())
+            // Keyed by the values as typed, which the form shows back, not the canonical ones.
+            let address = format!(
+                "/fixes/{}?{}",
+                fix.id,
+                serde_urlencoded::to_string(&raw).unwrap_or_default()
+            );
+            let page = state.pages.get_or_render(&revision, &address, today, || {
+                let preview = preview(&state, &fix, &script);
+                html(page(&state, &fix, &raw, Vec::new(), Some(preview)))
+            })?;
+            Ok(page.respond(&headers))
         }
         Err(errors) => Ok(invalid(&state, &fix, &raw, errors)),
     }
+}
+
+/// The page's HTML, or the error the handler returns.
+fn html(page: FixPage) -> AppResult<String> {
+    page.render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("fix page failed to render: {e}")))
 }
 
 /// `GET /fixes/{fix}/download?…`: the fix script as an attachment.
