@@ -102,9 +102,13 @@ async fn kept_search_answers_are_sent_compressed_without_being_made_again() {
     assert_eq!(gzip.header("content-encoding"), "gzip");
     assert_eq!(decoded(&gzip), plain.body);
 
-    // An answer too small to gain from compression is valid either way.
+    // An answer too small to gain from compression goes out as it is: not compressed again
+    // at every request by the layer that compresses what is not kept.
     let none = get_accepting(&app, "/api/search?q=zzqx", BROWSER, None).await;
     assert_eq!(none.status, 200);
+    assert!(none.body.len() < 512, "{} bytes", none.body.len());
+    assert_eq!(none.header("content-encoding"), "");
+    assert_eq!(none.header("vary"), "accept-encoding");
     let json: serde_json::Value = serde_json::from_slice(&decoded(&none)).expect("JSON");
     assert_eq!(json["total"], 0);
 }

@@ -8,7 +8,9 @@
 # Settings (environment): DURATION seconds per route (20), CONNECTIONS (64), THREADS (2),
 # CORPORA ("starter 10000 100000"), SOAK seconds (0 = none), NO_BUILD=1 to reuse the binary,
 # UNCACHED=0 to skip the second search run with the cache of recent answers off, FRESH=N (10)
-# for a third search run in which N% of requests are new queries (0 = skip it).
+# for a third search run in which N% of requests are new queries (0 = skip it), BROWSER=0 to
+# skip the second run of each route sending a browser's Accept-Encoding (wrk sends none, so
+# the first run measures uncompressed responses).
 # For each corpus: start fixkb on a free loopback port with a fresh data folder, wait for
 # /healthz, save every measured page into nginx's folder, then wrk each route against both.
 # RSS comes from /proc/PID/status: idle (once startup work has settled), the highest VmRSS sampled every half
@@ -25,6 +27,9 @@ SOAK=${SOAK:-0}
 WARMUP=${WARMUP:-2}
 UNCACHED=${UNCACHED:-1}
 FRESH_SHARE=${FRESH:-10}
+BROWSER=${BROWSER:-1}
+# What Chromium sends; wrk_run adds it when ACCEPT_ENCODING is set.
+BROWSER_ACCEPT="gzip, deflate, br, zstd"
 unset FRESH # search.lua reads it: only the third search run sets it
 
 build_release
@@ -39,9 +44,9 @@ REPORT="$WORK/results/$(date -u +%Y%m%dT%H%M%SZ).md"
 start_nginx "$RUN/nginx"
 
 # The measured routes: name, path (before the corpus's article slug is known), saved file.
-ROUTES=(home article search fix download)
-declare -A SAVED=([home]=home.html [article]=article.html [search]=search.json [fix]=fix.html
-    [download]=download.ps1)
+ROUTES=(home article search results fix download)
+declare -A SAVED=([home]=home.html [article]=article.html [search]=search.json
+    [results]=results.html [fix]=fix.html [download]=download.ps1)
 FIX_QUERY='adapter=Ethernet%202'
 
 route_path() {
@@ -49,6 +54,7 @@ route_path() {
         home) echo "/" ;;
         article) echo "/kb/$ARTICLE_SLUG" ;;
         search) echo "/api/search?q=print%20spooler%20stops%20responding" ;;
+        results) echo "/search?q=print%20spooler%20stops%20responding" ;;
         fix) echo "/fixes/disable-task-offload?$FIX_QUERY" ;;
         download) echo "/fixes/disable-task-offload/download?$FIX_QUERY" ;;
     esac
@@ -71,8 +77,9 @@ article_slug() {
 wrk_run() {
     local url=$1 script=$2
     shift 2
-    local out
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$url" -- "$@" 2>&1)
+    local out header=()
+    [[ -n ${ACCEPT_ENCODING:-} ]] && header=(-H "Accept-Encoding: $ACCEPT_ENCODING")
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" -s "$script" "$url" -- "$@" 2>&1)
     echo "$out" >>"$RUN/wrk.log"
     grep '^RESULT' <<<"$out" || { echo "RESULT requests=0 rps=0 p50_ms=0 p99_ms=0 connect=0 read=0 write=0 status=0 timeout=0"; }
 }
@@ -95,7 +102,7 @@ cat "$LOAD_DIR/search.lua" "$LOAD_DIR/report.lua" >"$RUN/search.lua"
     machine_summary
     echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- command: \`DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS CORPORA=\"$CORPORA\" SOAK=$SOAK tests/load/run.sh\`"
-    echo "- each route: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s <script> <url>\` after a ${WARMUP} s warm-up; /api/search cycles the query mix in tests/load/search.lua (nginx serves one saved answer); errors = socket errors + timeouts (2 s) + HTTP ≥ 400"
+    echo "- each route: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s <script> <url>\` after a ${WARMUP} s warm-up; /api/search cycles the query mix in tests/load/search.lua (nginx serves one saved answer); rows marked \"browser Accept-Encoding\" add \`-H 'Accept-Encoding: $BROWSER_ACCEPT'\` (fixkb only: nginx serves the saved files uncompressed); errors = socket errors + timeouts (2 s) + HTTP ≥ 400"
 } | tee "$REPORT"
 
 # Samples fixkb's VmRSS every half second until stop_sampler, which prints the highest, in MB.
@@ -204,6 +211,12 @@ for corpus in $CORPORA; do
         fi
         [[ $route == search ]] && search_nginx=$theirs
         row "$route \`$path\`" "$ours" "$theirs" "$errors"
+        if ((BROWSER)); then
+            # What a browser gets: the same route asking for compressed responses.
+            ours=$(ACCEPT_ENCODING=$BROWSER_ACCEPT wrk_run "$base$path" "$script")
+            row "$route, browser Accept-Encoding" "$ours" "" "$(errors_of "$ours")"
+            wait_idle "$FIXKB_PID" >/dev/null
+        fi
     done
     if ((FRESH_SHARE > 0)); then
         # The search mix with FRESH% of requests replaced by queries never asked before.

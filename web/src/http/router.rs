@@ -75,7 +75,10 @@ pub fn router(state: AppState) -> Router {
     routes
         .fallback(not_found)
         .layer(ErrorPagesLayer(state.clone()))
-        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(not_attachment)))
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(not_attachment).and(not_negotiated)),
+        )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -98,6 +101,22 @@ fn not_attachment(
     !headers
         .get(header::CONTENT_DISPOSITION)
         .is_some_and(|v| v.as_bytes().starts_with(b"attachment"))
+}
+
+/// A kept page or answer chose its coding itself (`encoding::Encoded::respond`, which always
+/// says `Vary: Accept-Encoding`); when it went out uncompressed, compressing did not help or the
+/// body is too small to gain, and compressing it again at every request would cost more than the
+/// rest of the request.
+fn not_negotiated(
+    _: StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    !headers
+        .get_all(header::VARY)
+        .iter()
+        .any(|v| v.as_bytes().eq_ignore_ascii_case(b"accept-encoding"))
 }
 
 async fn not_found() -> AppError {
