@@ -89,18 +89,7 @@ pub async fn list_product(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let library = state.library();
-    filed_under(&library.products(), "product", &product)?;
-    let number = page_number(query.as_deref());
-    let address = numbered(&product_url(&product), number);
-    let page = state
-        .pages
-        .get_or_render(&library.revision, &address, today(), || {
-            render(listing(&state, &library, "Product", product, number, |a, p| {
-                a.products.iter().any(|x| x.eq_ignore_ascii_case(p))
-            })?)
-        })?;
-    Ok(page.respond(&headers))
+    list(&state, Kind::Product, product, query.as_deref(), &headers)
 }
 
 /// `GET /tags/{tag}?page=`.
@@ -110,18 +99,98 @@ pub async fn list_tag(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    list(&state, Kind::Tag, tag, query.as_deref(), &headers)
+}
+
+/// What a listing lists by.
+#[derive(Clone, Copy)]
+enum Kind {
+    Product,
+    Tag,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Product => "Product",
+            Kind::Tag => "Tag",
+        }
+    }
+
+    fn url(self, name: &str) -> String {
+        match self {
+            Kind::Product => product_url(name),
+            Kind::Tag => tag_url(name),
+        }
+    }
+
+    /// The values with their article counts, counted once per content revision.
+    fn facets(self, library: &Library) -> Vec<Facet> {
+        match self {
+            Kind::Product => library.products(),
+            Kind::Tag => library.tags(),
+        }
+    }
+
+    fn values(self, article: &Article) -> &[String] {
+        match self {
+            Kind::Product => &article.products,
+            Kind::Tag => &article.tags,
+        }
+    }
+}
+
+/// Page `?page=` of the articles filed under `name`, kept per content revision (see
+/// `http/pages.rs`). An unknown name or a page past the end is a 404 found from the library's
+/// counts, without a pass over every article.
+fn list(
+    state: &AppState,
+    kind: Kind,
+    name: String,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> AppResult<Response> {
     let library = state.library();
-    filed_under(&library.tags(), "tag", &tag)?;
-    let number = page_number(query.as_deref());
-    let address = numbered(&tag_url(&tag), number);
+    // Values differing only in case are one listing.
+    let filed: usize = kind
+        .facets(&library)
+        .iter()
+        .filter(|f| f.value.eq_ignore_ascii_case(&name))
+        .map(|f| f.count)
+        .sum();
+    if filed == 0 {
+        return Err(AppError::not_found(format!(
+            "No article is filed under the {} “{name}”.",
+            kind.label().to_lowercase()
+        )));
+    }
+    let number = page_number(query);
+    // The exact count can be lower (an article naming a value twice, in two cases), never higher.
+    beyond_the_end(filed, number)?;
+    let address = numbered(&kind.url(&name), number);
     let page = state
         .pages
         .get_or_render(&library.revision, &address, today(), || {
-            render(listing(&state, &library, "Tag", tag, number, |a, t| {
-                a.tags.iter().any(|x| x.eq_ignore_ascii_case(t))
-            })?)
+            render(listing(state, &library, kind, name, number)?)
         })?;
-    Ok(page.respond(&headers))
+    Ok(page.respond(headers))
+}
+
+/// Pages a list of `total` takes.
+fn pages_of(total: usize) -> usize {
+    total.div_ceil(LISTING_PAGE).max(1)
+}
+
+/// A 404 when page `number` of a list of `total` is past its end.
+fn beyond_the_end(total: usize, number: usize) -> AppResult<()> {
+    let pages = pages_of(total);
+    if number > pages {
+        return Err(AppError::not_found(format!(
+            "This list has {pages} page{}; there is no page {number}.",
+            if pages == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
 }
 
 /// The `page` of a query string; anything else, or a malformed one, is page 1.
@@ -145,18 +214,6 @@ fn numbered(path: &str, number: usize) -> String {
     }
 }
 
-/// A 404 unless some article is filed under `name` (one of `known`, which the library counts
-/// once per revision): an unknown name costs a look-up, not a pass over every article.
-fn filed_under(known: &[Facet], kind: &str, name: &str) -> AppResult<()> {
-    if known.iter().any(|f| f.value.eq_ignore_ascii_case(name)) {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!(
-            "No article is filed under the {kind} “{name}”."
-        )))
-    }
-}
-
 /// The day pages are kept for (none of these depends on it; the cache's key has it).
 fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
@@ -168,55 +225,38 @@ fn render(page: impl Template) -> AppResult<String> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("page failed to render: {e}")))
 }
 
-/// Page `number` of the listing of `library`'s articles `matches` accepts for `name`.
+/// Page `number` of the listing of `library`'s articles filed under `name`.
 fn listing(
     state: &AppState,
     library: &Library,
-    kind: &'static str,
+    kind: Kind,
     name: String,
     number: usize,
-    matches: impl Fn(&Article, &str) -> bool,
 ) -> AppResult<ListingPage> {
     let mut articles: Vec<Arc<Article>> = library
         .articles
         .iter()
-        .filter(|a| matches(a, &name))
+        .filter(|a| kind.values(a).iter().any(|v| v.eq_ignore_ascii_case(&name)))
         .cloned()
         .collect();
-    if articles.is_empty() {
-        return Err(AppError::not_found(format!(
-            "No article is filed under the {} “{name}”.",
-            kind.to_lowercase()
-        )));
-    }
     let total = articles.len();
-    let pages = total.div_ceil(LISTING_PAGE);
-    if number > pages {
-        return Err(AppError::not_found(format!(
-            "This list has {pages} page{}; there is no page {number}.",
-            if pages == 1 { "" } else { "s" }
-        )));
-    }
+    beyond_the_end(total, number)?;
     articles.sort_by(|a, b| a.title.cmp(&b.title).then_with(|| a.slug.cmp(&b.slug)));
     let first = (number - 1) * LISTING_PAGE;
     let articles = articles.drain(first..total.min(first + LISTING_PAGE)).collect();
-    let path = if kind == "Product" {
-        product_url(&name)
-    } else {
-        tag_url(&name)
-    };
+    let path = kind.url(&name);
     let title = match number {
-        1 => format!("{kind}: {name}"),
-        n => format!("{kind}: {name} (page {n})"),
+        1 => format!("{}: {name}", kind.label()),
+        n => format!("{}: {name} (page {n})", kind.label()),
     };
     let layout = Layout::new(state, &title).canonical(&numbered(&path, number));
     Ok(ListingPage {
         layout,
-        kind,
+        kind: kind.label(),
         name,
         total,
         articles,
         first: first + 1,
-        pager: Pager::new(number, pages, |n| numbered(&path, n)),
+        pager: Pager::new(number, pages_of(total), |n| numbered(&path, n)),
     })
 }
