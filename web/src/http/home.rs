@@ -11,7 +11,7 @@ use crate::content::{Article, Facet, Library};
 use crate::state::AppState;
 
 use super::extract::Path;
-use super::views::{Layout, Pager, product_url, tag_url};
+use super::views::{Layout, Pager, grouped, product_url, tag_url};
 use super::{AppError, AppResult};
 
 /// `/`.
@@ -40,6 +40,10 @@ impl HomePage {
     fn tag_url(&self, t: &str) -> String {
         tag_url(t)
     }
+
+    fn grouped(&self, n: impl std::borrow::Borrow<usize>) -> String {
+        grouped(*n.borrow())
+    }
 }
 
 /// `/products/{product}` and `/tags/{tag}`.
@@ -60,6 +64,12 @@ pub struct ListingPage {
     pub first: usize,
     /// Links to the other pages.
     pub pager: Pager,
+}
+
+impl ListingPage {
+    fn grouped(&self, n: impl std::borrow::Borrow<usize>) -> String {
+        grouped(*n.borrow())
+    }
 }
 
 /// Articles on one page of a listing.

@@ -13,7 +13,7 @@ use crate::encoding::Encoded;
 use crate::search::{Answer, DEFAULT_LIMIT, SearchRequest, SearchResponse, Suggestion};
 use crate::state::AppState;
 
-use super::views::{Layout, Link, Pager, encode};
+use super::views::{Layout, Link, Pager, encode, grouped};
 use super::{AppError, AppResult};
 
 /// Suggestions returned by `/api/suggest`.
@@ -43,6 +43,12 @@ pub struct SearchPage {
     pub first: usize,
     /// Position of the last hit shown.
     pub last: usize,
+}
+
+impl SearchPage {
+    fn grouped(&self, n: impl std::borrow::Borrow<usize>) -> String {
+        grouped(*n.borrow())
+    }
 }
 
 /// A facet value with its count and the link that toggles it as a filter.
