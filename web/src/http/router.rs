@@ -75,10 +75,7 @@ pub fn router(state: AppState) -> Router {
     routes
         .fallback(not_found)
         .layer(ErrorPagesLayer(state.clone()))
-        .layer(
-            CompressionLayer::new()
-                .compress_when(DefaultPredicate::new().and(not_attachment).and(not_negotiated)),
-        )
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(not_sent_as_is)))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -88,35 +85,30 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Downloads go out as their exact bytes, whatever the client accepts: the SHA-256 the page
-/// and the `X-Content-SHA256` header show is then the SHA-256 of what crosses the wire, tools
-/// that save a body without decoding it get the script, and a script of a few kilobytes gains
-/// little from compressing (which costs about as much as rendering it).
-fn not_attachment(
+/// Whether the compression layer may compress this response. Not when it is sent as it is on
+/// purpose:
+/// - a download (`Content-Disposition: attachment`) goes out as its exact bytes, whatever the
+///   client accepts: the SHA-256 the page and `X-Content-SHA256` show is then that of what crosses
+///   the wire, tools that save a body without decoding it get the script, and a script of a few
+///   kilobytes gains little from compressing (which costs about as much as rendering it);
+/// - a kept page or answer chose its coding itself (`encoding::Encoded::respond`, which always
+///   says `Vary: Accept-Encoding`): when it went out uncompressed, compressing did not help or the
+///   body is too small to gain, and compressing it again at every request would cost more than
+///   the rest of the request.
+fn not_sent_as_is(
     _: StatusCode,
     _: axum::http::Version,
     headers: &axum::http::HeaderMap,
     _: &axum::http::Extensions,
 ) -> bool {
-    !headers
+    let attachment = headers
         .get(header::CONTENT_DISPOSITION)
-        .is_some_and(|v| v.as_bytes().starts_with(b"attachment"))
-}
-
-/// A kept page or answer chose its coding itself (`encoding::Encoded::respond`, which always
-/// says `Vary: Accept-Encoding`); when it went out uncompressed, compressing did not help or the
-/// body is too small to gain, and compressing it again at every request would cost more than the
-/// rest of the request.
-fn not_negotiated(
-    _: StatusCode,
-    _: axum::http::Version,
-    headers: &axum::http::HeaderMap,
-    _: &axum::http::Extensions,
-) -> bool {
-    !headers
+        .is_some_and(|v| v.as_bytes().starts_with(b"attachment"));
+    let negotiated = headers
         .get_all(header::VARY)
         .iter()
-        .any(|v| v.as_bytes().eq_ignore_ascii_case(b"accept-encoding"))
+        .any(|v| v.as_bytes().eq_ignore_ascii_case(b"accept-encoding"));
+    !attachment && !negotiated
 }
 
 async fn not_found() -> AppError {
