@@ -16,6 +16,8 @@ use crate::state::AppState;
 use super::views::{Layout, Link, Pager, encode, grouped};
 use super::{AppError, AppResult};
 
+/// The deepest hit a request can start at: paging further is not searching.
+const MAX_OFFSET: usize = 10_000;
 /// Suggestions returned by `/api/suggest`.
 const SUGGESTIONS: usize = 8;
 
@@ -107,7 +109,7 @@ impl Params {
             offset: self
                 .offset
                 .unwrap_or((self.page - 1).saturating_mul(limit))
-                .min(10_000),
+                .min(MAX_OFFSET),
         }
     }
 
@@ -226,7 +228,7 @@ fn page(state: &AppState, params: &Params, response: SearchResponse) -> SearchPa
     layout.query.clone_from(&params.q);
     let limit = params.request().limit();
     let offset = params.request().offset;
-    let pages_total = response.total.div_ceil(limit).max(1);
+    let pages_total = reachable_pages(response.total, limit);
     let current = offset / limit + 1;
     let pager = Pager::new(current, pages_total, |n| params.url(n));
     let facet_links = |products: bool, facets: &[crate::content::Facet]| -> Vec<FacetLink> {
@@ -277,6 +279,13 @@ fn page(state: &AppState, params: &Params, response: SearchResponse) -> SearchPa
     }
 }
 
+/// Pages of `limit` hits the pager offers for `total` hits: only those a request can reach
+/// (a page starting past [`MAX_OFFSET`] would show the one at it under another number).
+fn reachable_pages(total: usize, limit: usize) -> usize {
+    let limit = limit.max(1);
+    total.div_ceil(limit).clamp(1, MAX_OFFSET / limit + 1)
+}
+
 /// `GET /api/search?q=&limit=&offset=&product=&tag=`: results as JSON (DESIGN §5).
 pub async fn search_json(
     State(state): State<AppState>,
@@ -285,7 +294,7 @@ pub async fn search_json(
 ) -> AppResult<Response> {
     let params = Params::parse(raw.as_deref());
     let mut request = params.request();
-    request.offset = params.offset.unwrap_or(0).min(10_000);
+    request.offset = params.offset.unwrap_or(0).min(MAX_OFFSET);
     let answer = run(&state, request).await?;
     if !params.q.trim().is_empty() {
         state
@@ -325,6 +334,20 @@ mod tests {
         assert_eq!(p.page, 1);
         assert_eq!(p.limit, None);
         assert_eq!(Params::parse(Some("%zz=%")).q, "");
+    }
+
+    #[test]
+    fn the_pager_stops_at_the_deepest_page_a_request_reaches() {
+        assert_eq!(reachable_pages(0, 10), 1);
+        assert_eq!(reachable_pages(9_693, 10), 970);
+        assert_eq!(reachable_pages(10_010, 10), 1_001);
+        // Page 1,001 starts at hit 10,000, the deepest; 50,000 hits do not make 5,000 pages.
+        assert_eq!(reachable_pages(50_000, 10), 1_001);
+        assert_eq!(reachable_pages(50_000, 100), 101);
+        let last = Params::parse(Some("q=x&page=1001")).request();
+        assert_eq!(last.offset, MAX_OFFSET);
+        let beyond = Params::parse(Some("q=x&page=5000")).request();
+        assert_eq!(beyond.offset, MAX_OFFSET, "clamped to the same page");
     }
 
     #[test]

@@ -109,20 +109,39 @@ pub struct Pager {
 }
 
 impl Pager {
-    /// Page `current` (1-based) of `total` pages, page `n` being at `url(n)`.
+    /// Page `current` (1-based) of `total` pages, page `n` being at `url(n)`: the pages within
+    /// [`PAGER_SPAN`] of the current one, and the first and the last, with a gap (a link with no
+    /// URL) where pages are left out.
     pub fn new(current: usize, total: usize, url: impl Fn(usize) -> String) -> Self {
         let total = total.max(1);
-        let pages = if total > 1 {
-            (current.saturating_sub(PAGER_SPAN).max(1)..=(current + PAGER_SPAN).min(total))
-                .map(|n| Link {
-                    label: n.to_string(),
-                    url: url(n),
-                    current: n == current,
-                })
-                .collect()
-        } else {
-            Vec::new()
+        let link = |n: usize| Link {
+            label: n.to_string(),
+            url: url(n),
+            current: n == current,
         };
+        let gap = || Link {
+            label: "…".to_owned(),
+            url: String::new(),
+            current: false,
+        };
+        let mut pages = Vec::new();
+        if total > 1 {
+            let span = current.saturating_sub(PAGER_SPAN).max(1)..=(current + PAGER_SPAN).min(total);
+            if *span.start() > 1 {
+                pages.push(link(1));
+                if *span.start() > 2 {
+                    pages.push(gap());
+                }
+            }
+            let end = *span.end();
+            pages.extend(span.map(link));
+            if end < total {
+                if end < total - 1 {
+                    pages.push(gap());
+                }
+                pages.push(link(total));
+            }
+        }
         Self {
             pages,
             prev: (current > 1).then(|| url(current - 1)),
@@ -182,14 +201,31 @@ mod tests {
         let url = |n: usize| format!("/x?page={n}");
         let one = Pager::new(1, 1, url);
         assert!(one.pages.is_empty() && one.prev.is_none() && one.next.is_none());
+        let labels = |p: &Pager| -> Vec<String> { p.pages.iter().map(|l| l.label.clone()).collect() };
         let middle = Pager::new(6, 20, url);
-        let labels: Vec<&str> = middle.pages.iter().map(|l| l.label.as_str()).collect();
-        assert_eq!(labels, ["3", "4", "5", "6", "7", "8", "9"]);
-        assert!(middle.pages[3].current && middle.pages.iter().filter(|l| l.current).count() == 1);
+        // The first and the last page stay in reach, with a gap where pages are left out.
+        assert_eq!(
+            labels(&middle),
+            ["1", "…", "3", "4", "5", "6", "7", "8", "9", "…", "20"]
+        );
+        assert!(middle.pages[5].current && middle.pages.iter().filter(|l| l.current).count() == 1);
+        assert_eq!(middle.pages[0].url, "/x?page=1");
+        assert_eq!(middle.pages[10].url, "/x?page=20");
+        assert!(middle.pages[1].url.is_empty() && middle.pages[9].url.is_empty());
         assert_eq!(middle.prev.as_deref(), Some("/x?page=5"));
         assert_eq!(middle.next.as_deref(), Some("/x?page=7"));
+        // No gap for a single page left out, and none at an end already shown.
+        assert_eq!(
+            labels(&Pager::new(5, 9, url)),
+            ["1", "2", "3", "4", "5", "6", "7", "8", "9"]
+        );
+        assert_eq!(labels(&Pager::new(1, 20, url)), ["1", "2", "3", "4", "…", "20"]);
+        assert_eq!(
+            labels(&Pager::new(20, 20, url)),
+            ["1", "…", "17", "18", "19", "20"]
+        );
         let last = Pager::new(3, 3, url);
-        assert_eq!(last.pages.len(), 3);
+        assert_eq!(labels(&last), ["1", "2", "3"]);
         assert_eq!(last.next, None);
         assert_eq!(last.prev.as_deref(), Some("/x?page=2"));
     }
