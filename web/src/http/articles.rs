@@ -16,7 +16,7 @@ use crate::markdown::TocEntry;
 use crate::state::AppState;
 
 use super::extract::Path;
-use super::views::{Layout, product_url, tag_url};
+use super::views::{Layout, product_url, render, tag_url};
 use super::{AppError, AppResult};
 
 /// `/kb/{slug}` rendered.
@@ -78,8 +78,7 @@ pub async fn show_article(
             .pages
             .get_or_render(&library.revision, &format!("/kb/{}", article.slug), today, || {
                 let page = article_page(&state, &library, article.clone(), today)?;
-                page.render()
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("article page failed to render: {e}")))
+                render(&page)
             })?;
     Ok(page.respond(&headers))
 }

@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::store::NewReceipt;
 
 use super::extract::Path;
-use super::views::{HtmlTemplate, Layout};
+use super::views::{HtmlTemplate, Layout, render as render_page};
 use super::{AppError, AppResult};
 
 /// `/fixes/{fix}` rendered.
@@ -83,7 +83,7 @@ pub async fn show_fix(
         let page = state
             .pages
             .get_or_render(&revision, &format!("/fixes/{}", fix.id), today, || {
-                html(page(&state, &fix, &raw, Vec::new(), None))
+                render_page(&page(&state, &fix, &raw, Vec::new(), None))
             })?;
         return Ok(page.respond(&headers));
     }
@@ -97,18 +97,12 @@ pub async fn show_fix(
             );
             let page = state.pages.get_or_render(&revision, &address, today, || {
                 let preview = preview(&state, &fix, &script);
-                html(page(&state, &fix, &raw, Vec::new(), Some(preview)))
+                render_page(&page(&state, &fix, &raw, Vec::new(), Some(preview)))
             })?;
             Ok(page.respond(&headers))
         }
         Err(errors) => Ok(invalid(&state, &fix, &raw, errors)),
     }
-}
-
-/// The page's HTML, or the error the handler returns.
-fn html(page: FixPage) -> AppResult<String> {
-    page.render()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("fix page failed to render: {e}")))
 }
 
 /// `GET /fixes/{fix}/download?…`: the fix script as an attachment.

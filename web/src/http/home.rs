@@ -11,7 +11,7 @@ use crate::content::{Article, Facet, Library};
 use crate::state::AppState;
 
 use super::extract::Path;
-use super::views::{Layout, Pager, grouped, product_url, tag_url};
+use super::views::{Layout, Pager, filters, product_url, render, tag_url};
 use super::{AppError, AppResult};
 
 /// `/`.
@@ -40,10 +40,6 @@ impl HomePage {
     fn tag_url(&self, t: &str) -> String {
         tag_url(t)
     }
-
-    fn grouped(&self, n: impl std::borrow::Borrow<usize>) -> String {
-        grouped(*n.borrow())
-    }
 }
 
 /// `/products/{product}` and `/tags/{tag}`.
@@ -66,12 +62,6 @@ pub struct ListingPage {
     pub pager: Pager,
 }
 
-impl ListingPage {
-    fn grouped(&self, n: impl std::borrow::Borrow<usize>) -> String {
-        grouped(*n.borrow())
-    }
-}
-
 /// Articles on one page of a listing.
 pub const LISTING_PAGE: usize = 50;
 
@@ -80,7 +70,7 @@ pub async fn show_home(State(state): State<AppState>, headers: HeaderMap) -> App
     let library = state.library();
     let page = state.pages.get_or_render(&library.revision, "/", today(), || {
         let layout = Layout::new(&state, "Knowledge base").canonical("/");
-        render(HomePage {
+        render(&HomePage {
             layout,
             products: library.products(),
             tags: library.tags(),
@@ -181,7 +171,7 @@ fn list(
     let page = state
         .pages
         .get_or_render(&library.revision, &address, today(), || {
-            render(listing(state, &library, kind, name, number)?)
+            render(&listing(state, &library, kind, name, number)?)
         })?;
     Ok(page.respond(headers))
 }
@@ -227,12 +217,6 @@ fn numbered(path: &str, number: usize) -> String {
 /// The day pages are kept for (none of these depends on it; the cache's key has it).
 fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
-}
-
-/// The template's HTML, or the error a handler returns.
-fn render(page: impl Template) -> AppResult<String> {
-    page.render()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("page failed to render: {e}")))
 }
 
 /// Page `number` of the listing of `library`'s articles filed under `name`.

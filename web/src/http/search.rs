@@ -13,7 +13,7 @@ use crate::encoding::Encoded;
 use crate::search::{Answer, DEFAULT_LIMIT, SearchRequest, SearchResponse, Suggestion};
 use crate::state::AppState;
 
-use super::views::{Layout, Link, Pager, encode, grouped};
+use super::views::{Layout, Link, Pager, encode, filters, render};
 use super::{AppError, AppResult};
 
 /// The deepest hit a request can start at: paging further is not searching.
@@ -45,12 +45,6 @@ pub struct SearchPage {
     pub first: usize,
     /// Position of the last hit shown.
     pub last: usize,
-}
-
-impl SearchPage {
-    fn grouped(&self, n: impl std::borrow::Borrow<usize>) -> String {
-        grouped(*n.borrow())
-    }
 }
 
 /// A facet value with its count and the link that toggles it as a filter.
@@ -192,9 +186,7 @@ pub async fn show_search(
     if let Some(kept) = address.as_deref().and_then(|a| answer.page(a)) {
         return Ok(html(kept, &headers));
     }
-    let rendered = page(&state, &params, answer.response.clone())
-        .render()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("results page failed to render: {e}")))?;
+    let rendered = render(&page(&state, &params, answer.response.clone()))?;
     match address {
         Some(address) => match answer.keep_page(&address, rendered) {
             Ok(kept) => Ok(html(kept, &headers)),

@@ -28,6 +28,26 @@ impl<T: Template> IntoResponse for HtmlTemplate<T> {
     }
 }
 
+/// The template's HTML for a page that is kept (see `http/pages.rs`), or the error its
+/// handler returns (a 500 that names the template).
+pub fn render<T: Template>(page: &T) -> super::AppResult<String> {
+    page.render().map_err(|e| {
+        let name = std::any::type_name::<T>();
+        super::AppError::Internal(anyhow::anyhow!("{name} failed to render: {e}"))
+    })
+}
+
+/// Filters the templates use; a template's module brings them in with `use super::views::filters`.
+pub(crate) mod filters {
+    use std::borrow::Borrow;
+
+    /// `{{ n|grouped }}`: a count with its thousands grouped (see [`super::grouped`]).
+    #[askama::filter_fn]
+    pub fn grouped(n: impl Borrow<usize>, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::grouped(*n.borrow()))
+    }
+}
+
 /// What `base.html` needs: titles, link-preview metadata, asset URLs, the search box.
 #[derive(Debug, Clone)]
 pub struct Layout {
