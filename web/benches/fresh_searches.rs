@@ -19,6 +19,9 @@
 //!
 //! With `--each QUERIES`, times every line of the file uncached (the best of RUNS runs each, 20 by default) and
 //! prints them slowest first with their mean: which queries an uncached load mix pays for.
+//! Adding `--walk` times each query twice per run, as served and with the first pass walked
+//! document by document ([`Weights::walk`](fixkb::search::Weights)), alternating, and prints
+//! both: a comparison the machine's drift over minutes does not swamp.
 #![expect(
     clippy::expect_used,
     reason = "a measuring tool that cannot set up should stop"
@@ -48,6 +51,7 @@ fn main() {
     if third.as_deref() == Some("--each") {
         let file = args.next().expect(usage);
         let runs = args.next().map_or(20, |s| s.parse().expect(usage));
+        let walk = args.next().as_deref() == Some("--walk");
         let text = std::fs::read_to_string(file).expect("cannot read the queries");
         let library = Library::load(Path::new(&content), None);
         let index = SearchIndex::open(Path::new(&index_dir), &library).expect("cannot open the index");
@@ -55,6 +59,7 @@ fn main() {
             &index,
             &library,
             runs,
+            walk,
             text.lines().filter(|l| !l.trim().is_empty()),
         );
         return;
@@ -146,29 +151,49 @@ fn time_each<'q>(
     index: &SearchIndex,
     library: &Library,
     runs: usize,
+    walk: bool,
     queries: impl Iterator<Item = &'q str>,
 ) {
-    let mut timed: Vec<(Duration, &str, usize)> = queries
+    // As served, then (with `walk`) walked: the best of `runs` each.
+    let ways: &[Weights] = match walk {
+        true => &[
+            Weights::default(),
+            Weights {
+                walk: true,
+                ..Weights::default()
+            },
+        ],
+        false => &[Weights::default()],
+    };
+    let mut timed: Vec<(Vec<Duration>, &str, usize)> = queries
         .map(|q| {
             let request = SearchRequest::new(q);
-            let mut best = Duration::MAX;
+            let mut best = vec![Duration::MAX; ways.len()];
             let mut total = 0;
             for _ in 0..runs {
-                let t = Instant::now();
-                total = black_box(index.search_uncached(library, &request)).total;
-                best = best.min(t.elapsed());
+                for (way, best) in ways.iter().zip(&mut best) {
+                    let t = Instant::now();
+                    total = black_box(index.search_with(library, &request, way)).total;
+                    *best = (*best).min(t.elapsed());
+                }
             }
             (best, q, total)
         })
         .collect();
-    timed.sort_by_key(|t| std::cmp::Reverse(t.0));
-    for (time, q, total) in &timed {
-        eprintln!("{:>10.2?}  {total:>6} matches  {q}", time);
+    timed.sort_by_key(|t| std::cmp::Reverse(t.0[0]));
+    for (times, q, total) in &timed {
+        let times: Vec<String> = times.iter().map(|t| format!("{t:>10.2?}")).collect();
+        eprintln!("{}  {total:>6} matches  {q}", times.join(" "));
     }
-    let sum: Duration = timed.iter().map(|t| t.0).sum();
-    eprintln!(
-        "mean {:.2?} over {} queries",
-        sum / timed.len().max(1) as u32,
-        timed.len()
-    );
+    let means: Vec<String> = (0..ways.len())
+        .map(|i| {
+            let sum: Duration = timed.iter().map(|t| t.0[i]).sum();
+            format!("{:.2?}", sum / timed.len().max(1) as u32)
+        })
+        .collect();
+    let label = match walk {
+        true => " (as served / walked)",
+        false => "",
+    };
+    eprintln!("mean {}{label} over {} queries", means.join(" / "), timed.len());
 }

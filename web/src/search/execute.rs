@@ -106,7 +106,14 @@ impl SearchIndex {
         // consistent.
         let window = (req.offset + req.limit()).max(weights.rescore);
         let facets = self.facet_tables.collector(&searcher)?;
-        let found = first_pass(&searcher, query.as_ref(), &built.common, window, &facets)?;
+        let found = first_pass(
+            &searcher,
+            query.as_ref(),
+            &built.common,
+            window,
+            &facets,
+            weights.walk,
+        )?;
         let (mut top, total, (products, tags)) = (found.top, found.total, found.facets);
         rescore(&searcher, &mut top, built.boost.as_deref(), &built.coverage)?;
         if weights.coord > 0.0 && built.concepts.len() > 1 {

@@ -8,6 +8,10 @@
 //! make the best `window` if every word left gave its highest possible score. Once the window is
 //! full of articles that score well on the rarer words, most matches stop early. The best
 //! `window` are exactly those that scoring every match would give.
+//!
+//! A query of words alone (most searches) is read word by word over windows of documents
+//! instead of walked document by document (`first_pass/by_word.rs`); where its matches are
+//! dense, the common words' postings are read with them. Both ways give the same answer.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -17,6 +21,10 @@ use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, TERMINATED};
 
 use super::union;
+
+mod by_word;
+
+use by_word::ByWord;
 
 /// What the first pass found.
 pub struct Found<T> {
@@ -28,16 +36,33 @@ pub struct Found<T> {
     pub facets: T,
 }
 
-/// Runs `query`, adding `common` words' scores, and keeps the best `window` matches.
+/// How a pass reads the matches.
+enum Plan {
+    /// Word by word over windows of documents (`first_pass/by_word.rs`).
+    ByWord(ByWord),
+    /// Document by document through the query's scorer.
+    Walk(Box<dyn Weight>),
+}
+
+/// Runs `query`, adding `common` words' scores, and keeps the best `window` matches; reads a
+/// query of words alone word by word unless told to `walk`.
 pub fn first_pass<F: Collector>(
     searcher: &Searcher,
     query: &dyn Query,
     common: &[Box<dyn Query>],
     window: usize,
     facets: &F,
+    walk: bool,
 ) -> tantivy::Result<Found<F::Fruit>> {
     let scoring = EnableScoring::enabled_from_searcher(searcher);
-    let weight = query.weight(scoring)?;
+    let planned = match walk {
+        false => ByWord::plan(query, common, scoring)?,
+        true => None,
+    };
+    let plan = match planned {
+        Some(by_word) => Plan::ByWord(by_word),
+        None => Plan::Walk(query.weight(scoring)?),
+    };
     let common: Vec<Box<dyn Weight>> = common
         .iter()
         .map(|q| q.weight(scoring))
@@ -49,20 +74,34 @@ pub fn first_pass<F: Collector>(
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let ord = ord as u32;
         let mut counter = facets.for_segment(ord, reader)?;
-        let mut scorer = weight.scorer(reader, 1.0)?;
         let mut words = Words::new(&common, reader)?;
-        let alive = reader.alive_bitset();
         matched.clear();
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            if alive.is_none_or(|a| a.is_alive(doc)) {
+        match &plan {
+            Plan::ByWord(by_word) => by_word.for_each_match(reader, |doc, score, common| {
                 matched.push(doc);
-                let score = scorer.score();
-                if let Some(score) = words.add(doc, score, top.threshold()) {
+                let score = match common {
+                    Some(common) => Some(score + common),
+                    None => words.add(doc, score, top.threshold()),
+                };
+                if let Some(score) = score {
                     top.push(score, DocAddress::new(ord, doc));
                 }
+            })?,
+            Plan::Walk(weight) => {
+                let mut scorer = weight.scorer(reader, 1.0)?;
+                let alive = reader.alive_bitset();
+                let mut doc = scorer.doc();
+                while doc != TERMINATED {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        matched.push(doc);
+                        let score = scorer.score();
+                        if let Some(score) = words.add(doc, score, top.threshold()) {
+                            top.push(score, DocAddress::new(ord, doc));
+                        }
+                    }
+                    doc = scorer.advance();
+                }
             }
-            doc = scorer.advance();
         }
         // All at once: with many matches the facet counter has a faster way than one by one.
         total += matched.len();
@@ -208,6 +247,74 @@ mod tests {
     use crate::search::{Weights, query};
 
     #[test]
+    fn reading_word_by_word_gives_the_walks_answer() {
+        // 5,000 articles: three windows of the word-by-word pass. "quux" is dense in the first
+        // window and sparse after it, so that the common words are read in some windows and
+        // sought in others; "alpha" and "beta" are common (in every body, and in some short
+        // fields, repeated more or less); "Hyper-V" makes a word whose fields include phrases.
+        let files: Vec<(String, String)> = (0..5_000)
+            .map(|i| {
+                let words = |word: &str, n: usize| vec![word; n].join(" ");
+                let quux = match i < 2_048 {
+                    true if i % 6 == 0 => words("quux", 1 + i % 4),
+                    false if i % 47 == 0 => words("quux", 1 + i % 3),
+                    _ => String::new(),
+                };
+                let zorp = if i % 11 == 0 { "zorp" } else { "" };
+                let hyper = if i % 13 == 0 { "Hyper-V host" } else { "" };
+                let alpha = if i % 5 < 2 {
+                    words("alpha", 1 + i % 6)
+                } else {
+                    String::new()
+                };
+                let beta = if i % 7 == 0 { "beta" } else { "" };
+                let md = format!(
+                    "---\ntitle: Report {i} {alpha} {zorp}\nsummary: {beta} {hyper}\nproducts: [P{}]\n\
+                     tags: [t{}]\n---\n{quux} alpha beta {hyper} filler{}\n",
+                    i % 3,
+                    i % 17,
+                    i % 9,
+                );
+                (format!("a{i}.md"), md)
+            })
+            .collect();
+        let (_dir, lib, index) = indexed(&files);
+        let searcher = index.reader.searcher();
+        let synonyms = index.synonyms.get(&lib.synonyms);
+        let facets = index.facet_tables.collector(&searcher).unwrap();
+        let word_only = [
+            "quux",
+            "quux zorp",
+            "alpha quux",
+            "alpha beta quux zorp",
+            "hyper-v quux alpha",
+        ];
+        let other = ["quux -zorp", "\"hyper-v host\" quux", "alpha beta"];
+        for q in word_only.iter().chain(&other) {
+            let built = Builder::new(&index.fields, &searcher, &Weights::default(), &synonyms).build(
+                q,
+                &query::parse(q),
+                &[],
+                &[],
+            );
+            let query = built.query.expect("something is searched");
+            let scoring = EnableScoring::enabled_from_searcher(&searcher);
+            let planned = ByWord::plan(query.as_ref(), &built.common, scoring).unwrap();
+            assert_eq!(planned.is_some(), word_only.contains(q), "{q}");
+            for window in [1, 10, 500, 5_000] {
+                let by_word =
+                    first_pass(&searcher, query.as_ref(), &built.common, window, &facets, false).unwrap();
+                let walked =
+                    first_pass(&searcher, query.as_ref(), &built.common, window, &facets, true).unwrap();
+                assert!(walked.total > 0, "{q}");
+                assert_eq!(by_word.top, walked.top, "{q}, window {window}");
+                assert_eq!(by_word.total, walked.total, "{q}");
+                assert_eq!(by_word.facets, walked.facets, "{q}");
+            }
+        }
+    }
+
+    #[test]
     fn first_pass_skips_common_words_only_where_they_cannot_change_the_window() {
         // "alpha" and "beta" are in every body, so they are common and only add to the score of
         // articles matching "quux"; in the short fields, where they are scored, only some articles
@@ -268,7 +375,8 @@ mod tests {
         assert_eq!(built.common.len(), 1, "alpha is common");
         let facets = index.facet_tables.collector(&searcher).unwrap();
         for window in 1..=100 {
-            let found = first_pass(&searcher, query.as_ref(), &built.common, window, &facets).unwrap();
+            let found = first_pass(&searcher, query.as_ref(), &built.common, window, &facets, false).unwrap();
+            let walked = first_pass(&searcher, query.as_ref(), &built.common, window, &facets, true).unwrap();
             // Every match scored with the common words: the first pass as it was before pruning.
             let every = tantivy::query::BooleanQuery::new(vec![
                 (tantivy::query::Occur::Must, query.box_clone()),
@@ -286,6 +394,7 @@ mod tests {
             assert_eq!(found.total, 100);
             assert_eq!(found.total, count);
             assert_eq!(found.top, theirs, "window {window}");
+            assert_eq!(walked.top, theirs, "window {window}, walked");
         }
     }
 }

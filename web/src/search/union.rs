@@ -53,6 +53,11 @@ impl SeekUnion {
     pub fn sum(children: Vec<Box<dyn Query>>) -> Self {
         Self { children, tie: None }
     }
+
+    /// The children, and the tie (`None` when summed).
+    pub fn parts(&self) -> (&[Box<dyn Query>], Option<Score>) {
+        (&self.children, self.tie)
+    }
 }
 
 impl Query for SeekUnion {

@@ -53,6 +53,10 @@ pub struct Weights {
     /// coordination re-orders, so that boosts can lift a hit into them. At 100k it is an
     /// approximation: `fresh-searches … --exact` counts the queries whose first hit it changes.
     pub rescore: usize,
+    /// Walks every first pass document by document, instead of reading a query of words
+    /// alone word by word (`search/first_pass/by_word.rs`). The answer is the same; this is
+    /// for measuring the difference (`fresh-searches … --each QUERIES RUNS --walk`).
+    pub walk: bool,
 }
 
 impl Default for Weights {
@@ -77,6 +81,7 @@ impl Default for Weights {
             fuzzy: 0.7,
             prefix: 0.5,
             rescore: 500,
+            walk: false,
         }
     }
 }
