@@ -2,6 +2,9 @@
 //! as-you-type title suggestions built on them.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
@@ -162,10 +165,7 @@ pub fn fuzzy_terms(
     max: u8,
     limit: usize,
 ) -> Vec<(String, u64)> {
-    let automaton = Levenshtein {
-        query: word.as_bytes().to_vec(),
-        max,
-    };
+    let automaton = Within(builder(max).build_dfa(word));
     let mut counts: HashMap<String, (u8, u64)> = HashMap::new();
     for segment in searcher.segment_readers() {
         let Ok(inverted) = segment.inverted_index(field) else {
@@ -178,12 +178,10 @@ pub fn fuzzy_terms(
             let Ok(candidate) = std::str::from_utf8(stream.key()) else {
                 continue;
             };
-            if candidate == word {
+            let Some(distance) = automaton.distance(candidate).filter(|d| *d > 0) else {
                 continue;
-            }
-            let entry = counts
-                .entry(candidate.to_owned())
-                .or_insert((distance(word.as_bytes(), candidate.as_bytes()), 0));
+            };
+            let entry = counts.entry(candidate.to_owned()).or_insert((distance, 0));
             entry.1 += u64::from(stream.value().doc_freq);
         }
     }
@@ -192,91 +190,46 @@ pub fn fuzzy_terms(
     out.into_iter().take(limit).map(|(w, _, n)| (w, n)).collect()
 }
 
-/// Optimal-string-alignment distance (Levenshtein plus adjacent swaps).
-fn distance(a: &[u8], b: &[u8]) -> u8 {
-    let automaton = Levenshtein {
-        query: a.to_vec(),
-        max: u8::MAX - 1,
-    };
-    let mut state = automaton.start();
-    for &byte in b {
-        state = automaton.accept(&state, byte);
-    }
-    state.map_or(u8::MAX, |s| s.row[a.len()])
+/// The builder of automata for `max` edits (at most 2), a swap of neighbours counting as one.
+/// Building one precomputes the automaton's transitions for every query, which takes a while,
+/// so each is built once.
+fn builder(max: u8) -> &'static LevenshteinAutomatonBuilder {
+    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] = [const { OnceLock::new() }; 3];
+    let max = max.min(2);
+    BUILDERS[usize::from(max)].get_or_init(|| LevenshteinAutomatonBuilder::new(max, true))
 }
 
-/// Longest word (in bytes) the automaton handles; the vocabulary drops longer ones anyway.
-const MAX_WORD: usize = 47;
+/// The words within so many edits of one word: walking the term dictionary with it visits
+/// only branches that can still end close enough, a table look-up per byte.
+struct Within(DFA);
 
-/// A Levenshtein automaton over bytes, run as dynamic-programming rows: walking the term
-/// dictionary with it visits only branches that can still end within `max` edits. Rows are
-/// fixed arrays, so a step allocates nothing.
-struct Levenshtein {
-    query: Vec<u8>,
-    max: u8,
+impl Within {
+    /// How many edits `candidate` is from the word, if within the automaton's reach.
+    fn distance(&self, candidate: &str) -> Option<u8> {
+        match self.0.eval(candidate) {
+            Distance::Exact(d) => Some(d),
+            Distance::AtLeast(_) => None,
+        }
+    }
 }
 
-#[derive(Clone, Copy)]
-struct Row {
-    previous: [u8; MAX_WORD + 1],
-    row: [u8; MAX_WORD + 1],
-    last: Option<u8>,
-}
+impl Automaton for Within {
+    type State = u32;
 
-impl Automaton for Levenshtein {
-    type State = Option<Row>;
-
-    fn start(&self) -> Option<Row> {
-        if self.query.len() > MAX_WORD {
-            return None;
-        }
-        let mut row = [u8::MAX; MAX_WORD + 1];
-        for (i, cell) in row.iter_mut().enumerate().take(self.query.len() + 1) {
-            *cell = u8::try_from(i).unwrap_or(u8::MAX);
-        }
-        Some(Row {
-            previous: row,
-            row,
-            last: None,
-        })
+    fn start(&self) -> u32 {
+        self.0.initial_state()
     }
 
-    fn is_match(&self, state: &Option<Row>) -> bool {
-        state
-            .as_ref()
-            .is_some_and(|s| s.row[self.query.len()] <= self.max)
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
     }
 
-    fn can_match(&self, state: &Option<Row>) -> bool {
-        state.is_some()
+    fn can_match(&self, state: &u32) -> bool {
+        *state != SINK_STATE
     }
 
-    fn accept(&self, state: &Option<Row>, byte: u8) -> Option<Row> {
-        let s = state.as_ref()?;
-        let q = &self.query;
-        let mut row = [u8::MAX; MAX_WORD + 1];
-        row[0] = s.row[0].saturating_add(1);
-        let mut best = row[0];
-        for j in 1..=q.len() {
-            let cost = u8::from(q[j - 1] != byte);
-            let mut v = s.row[j]
-                .saturating_add(1)
-                .min(row[j - 1].saturating_add(1))
-                .min(s.row[j - 1].saturating_add(cost));
-            if j > 1 && s.last == Some(q[j - 1]) && q[j - 2] == byte {
-                v = v.min(s.previous[j - 2].saturating_add(1));
-            }
-            row[j] = v;
-            best = best.min(v);
-        }
-        if best > self.max {
-            return None;
-        }
-        Some(Row {
-            previous: s.row,
-            row,
-            last: Some(byte),
-        })
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
     }
 }
 
@@ -286,11 +239,16 @@ mod tests {
 
     #[test]
     fn distance_counts_swaps_as_one_edit() {
-        assert_eq!(distance(b"offload", b"offlaod"), 1);
-        assert_eq!(distance(b"offload", b"ofload"), 1);
-        assert_eq!(distance(b"offload", b"offload"), 0);
-        assert_eq!(distance(b"conectivity", b"connectivity"), 1);
-        assert_eq!(distance(b"abc", b"xyz"), 3);
+        let within = |word: &str, max: u8| Within(builder(max).build_dfa(word));
+        assert_eq!(within("offload", 1).distance("offlaod"), Some(1));
+        assert_eq!(within("offload", 1).distance("ofload"), Some(1));
+        assert_eq!(within("offload", 1).distance("offload"), Some(0));
+        assert_eq!(within("conectivity", 2).distance("connectivity"), Some(1));
+        assert_eq!(within("offload", 2).distance("oflaod"), Some(2));
+        assert_eq!(within("abc", 2).distance("xyz"), None);
+        // Edits count characters, not bytes.
+        assert_eq!(within("größe", 1).distance("grösse"), None);
+        assert_eq!(within("größe", 1).distance("gröse"), Some(1));
     }
 
     #[test]
