@@ -21,7 +21,8 @@
 //! prints them slowest first with their mean: which queries an uncached load mix pays for.
 //! Adding `--walk` times each query twice per run, as served and with the first pass walked
 //! document by document ([`Weights::walk`](fixkb::search::Weights)), alternating, and prints
-//! both: a comparison the machine's drift over minutes does not swamp.
+//! both: a comparison the machine's drift over minutes does not swamp. `FIXKB_START_AFTER`
+//! makes it wait before timing, for a profiler to start counting (see [`wait_for_start`]).
 #![expect(
     clippy::expect_used,
     reason = "a measuring tool that cannot set up should stop"
@@ -55,13 +56,12 @@ fn main() {
         let text = std::fs::read_to_string(file).expect("cannot read the queries");
         let library = Library::load(Path::new(&content), None);
         let index = SearchIndex::open(Path::new(&index_dir), &library).expect("cannot open the index");
-        time_each(
-            &index,
-            &library,
-            runs,
-            walk,
-            text.lines().filter(|l| !l.trim().is_empty()),
-        );
+        let queries = text.lines().filter(|l| !l.trim().is_empty());
+        wait_for_start(&index, &library, queries.clone());
+        time_each(&index, &library, runs, walk, queries);
+        // Dropping 100,000 articles takes longer than the searches: a profiler counting them
+        // should not count that.
+        std::mem::forget(library);
         return;
     }
     let exact = third.as_deref() == Some("--exact");
@@ -117,6 +117,23 @@ fn main() {
         at(0.99),
         matched / n
     );
+}
+
+/// With `FIXKB_START_AFTER=FILE`, searches each query once (what the first search of a
+/// searcher reads once: the facet tables, the typo automata), says it is ready and waits for
+/// FILE to exist: a profiler started with counting off (`valgrind --tool=callgrind
+/// --instr-atstart=no`) can then count the searches alone (`tests/load/count.sh` does).
+fn wait_for_start<'q>(index: &SearchIndex, library: &Library, queries: impl Iterator<Item = &'q str>) {
+    let Some(file) = std::env::var_os("FIXKB_START_AFTER") else {
+        return;
+    };
+    for q in queries {
+        black_box(index.search_uncached(library, &SearchRequest::new(q)));
+    }
+    eprintln!("ready");
+    while !Path::new(&file).exists() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Served answers against answers with every match rescored.
