@@ -17,7 +17,9 @@
 //! of each candidate), each child is probed in turn. A phrase child that misses then stops at
 //! the candidate instead of searching on for its next match, which costs position reads for
 //! every document in between; the union remembers such a child's lower bound and finishes its
-//! seek only if the union is later sought or advanced.
+//! seek only if the union is later sought or advanced. Without scoring (coordination asks only
+//! whether a candidate has the word), a probe stops at the first child that matches, and the
+//! children are probed longest posting list first, the one most likely to hold the candidate.
 
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, QueryClone, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
@@ -70,6 +72,7 @@ impl Query for SeekUnion {
         Ok(Box::new(SeekUnionWeight {
             children,
             tie: self.tie,
+            scoring: enable_scoring.is_scoring_enabled(),
         }))
     }
 
@@ -83,6 +86,8 @@ impl Query for SeekUnion {
 struct SeekUnionWeight {
     children: Vec<Box<dyn Weight>>,
     tie: Option<Score>,
+    /// False when only matching matters: see [`SeekUnionScorer::scoring`].
+    scoring: bool,
 }
 
 impl Weight for SeekUnionWeight {
@@ -97,7 +102,7 @@ impl Weight for SeekUnionWeight {
         if scorers.is_empty() {
             return Ok(Box::new(EmptyScorer));
         }
-        let mut union = SeekUnionScorer::new(scorers, Vec::new(), self.tie);
+        let mut union = SeekUnionScorer::new(scorers, Vec::new(), self.tie, self.scoring);
         union.doc = union.min_doc();
         Ok(Box::new(union))
     }
@@ -125,7 +130,7 @@ impl Weight for SeekUnionWeight {
                 Box::new(EmptyScorer),
             ));
         }
-        let mut union = SeekUnionScorer::new(scorers, stale, self.tie);
+        let mut union = SeekUnionScorer::new(scorers, stale, self.tie, self.scoring);
         let result = union.probed(target);
         Ok((result, Box::new(union)))
     }
@@ -158,6 +163,11 @@ struct SeekUnionScorer {
     driving: bool,
     /// The score of `doc` when it came from the window.
     score: Score,
+    /// False when the union is asked only which documents match (its scores are never read):
+    /// a probe then stops at the first child on the document, leaving the others where they
+    /// are (behind it, to be probed again by a later probe), and the children are kept longest
+    /// posting list first.
+    scoring: bool,
 }
 
 /// The next [`WINDOW`] documents of a driving union, read ahead child by child: each child's
@@ -237,7 +247,21 @@ impl Window {
 }
 
 impl SeekUnionScorer {
-    fn new(scorers: Vec<Box<dyn Scorer>>, stale: Vec<Option<DocId>>, tie: Option<Score>) -> Self {
+    fn new(
+        mut scorers: Vec<Box<dyn Scorer>>,
+        mut stale: Vec<Option<DocId>>,
+        tie: Option<Score>,
+        scoring: bool,
+    ) -> Self {
+        if !scoring {
+            let mut order: Vec<usize> = (0..scorers.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(scorers[i].size_hint()));
+            let mut taken: Vec<Option<Box<dyn Scorer>>> = scorers.into_iter().map(Some).collect();
+            scorers = order.iter().filter_map(|&i| taken[i].take()).collect();
+            if !stale.is_empty() {
+                stale = order.iter().map(|&i| stale[i]).collect();
+            }
+        }
         Self {
             scorers,
             stale,
@@ -246,6 +270,7 @@ impl SeekUnionScorer {
             window: None,
             driving: false,
             score: 0.0,
+            scoring,
         }
     }
 
@@ -275,6 +300,19 @@ impl SeekUnionScorer {
 
     /// Finishes the seeks probes left undone, so that every child is on a document again.
     fn settle(&mut self) {
+        if !self.scoring {
+            // A probe that stopped at its first match left the children after it behind the
+            // union's document (elsewhere none is): they only need what comes from there on.
+            self.stale.resize(self.scorers.len(), None);
+            let doc = self.doc;
+            for (scorer, stale) in self.scorers.iter_mut().zip(&mut self.stale) {
+                match stale {
+                    Some(bound) => *bound = (*bound).max(doc),
+                    None if scorer.doc() < doc => *stale = Some(doc),
+                    None => {}
+                }
+            }
+        }
         if self.stale.iter().all(Option::is_none) {
             self.stale.clear();
             return;
@@ -399,6 +437,10 @@ impl DocSet for SeekUnionScorer {
                     SeekDangerResult::Found => None,
                     SeekDangerResult::SeekLowerBound(bound) => Some(bound),
                 };
+                if stale.is_none() && !self.scoring {
+                    self.doc = target;
+                    return SeekDangerResult::Found;
+                }
             }
         }
         self.probed(target)

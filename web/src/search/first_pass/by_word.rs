@@ -180,8 +180,7 @@ struct Window {
     start: DocId,
     /// The current word's (best, sum) per document.
     word: [(Score, Score); WINDOW as usize],
-    /// Documents the current word matched, in the order first met, and the same as bits.
-    touched: Vec<u32>,
+    /// Documents the current word matched.
     seen: [u64; BITS],
     /// The total of the rarer words so far, per document.
     total: [Score; WINDOW as usize],
@@ -196,7 +195,6 @@ impl Window {
         Box::new(Self {
             start: 0,
             word: [(0.0, 0.0); WINDOW as usize],
-            touched: Vec::with_capacity(WINDOW as usize),
             seen: [0; BITS],
             total: [0.0; WINDOW as usize],
             common: [0.0; WINDOW as usize],
@@ -220,13 +218,12 @@ impl Window {
         while doc < end {
             let s = scorer.score();
             let d = (doc - self.start) as usize;
-            let bit = 1 << (d % 64);
-            if self.seen[d / 64] & bit == 0 {
-                self.seen[d / 64] |= bit;
-                self.touched.push(d as u32);
-            }
+            self.seen[d / 64] |= 1 << (d % 64);
             let entry = &mut self.word[d];
-            entry.0 = entry.0.max(s);
+            // Scores are never NaN: `max` without its NaN handling.
+            if s > entry.0 {
+                entry.0 = s;
+            }
             entry.1 += s;
             doc = scorer.advance();
         }
@@ -235,40 +232,48 @@ impl Window {
     /// Adds the current word's score to the totals of the documents it matched, which makes
     /// them matches.
     fn end_word(&mut self, tie: Option<Score>) {
-        for &d in &self.touched {
-            let d = d as usize;
-            self.total[d] += combine(std::mem::take(&mut self.word[d]), tie);
-        }
-        self.touched.clear();
-        for (matched, seen) in self.matched.iter_mut().zip(&mut self.seen) {
-            *matched |= std::mem::take(seen);
+        for w in 0..BITS {
+            let seen = std::mem::take(&mut self.seen[w]);
+            for d in ones(w, seen) {
+                self.total[d] += combine(std::mem::take(&mut self.word[d]), tie);
+            }
+            self.matched[w] |= seen;
         }
     }
 
     /// Adds the current common word's score to the documents it matched that are matches.
     fn end_common_word(&mut self, tie: Option<Score>) {
-        for &d in &self.touched {
-            let d = d as usize;
-            let score = combine(std::mem::take(&mut self.word[d]), tie);
-            if self.matched[d / 64] & (1 << (d % 64)) != 0 {
-                self.common[d] += score;
+        for w in 0..BITS {
+            let seen = std::mem::take(&mut self.seen[w]);
+            for d in ones(w, seen) {
+                let score = combine(std::mem::take(&mut self.word[d]), tie);
+                if self.matched[w] & (1 << (d % 64)) != 0 {
+                    self.common[d] += score;
+                }
             }
         }
-        self.touched.clear();
-        self.seen = [0; BITS];
     }
 
     /// Hands over every match in index order with its score, clearing the window.
     fn drain(&mut self, mut each: impl FnMut(DocId, Score, Score)) {
-        for (w, bits) in self.matched.iter_mut().enumerate() {
-            while *bits != 0 {
-                let d = w * 64 + bits.trailing_zeros() as usize;
-                *bits &= *bits - 1;
+        for w in 0..BITS {
+            for d in ones(w, std::mem::take(&mut self.matched[w])) {
                 let base = std::mem::take(&mut self.total[d]);
                 each(self.start + d as DocId, base, std::mem::take(&mut self.common[d]));
             }
         }
     }
+}
+
+/// The positions in the window of the bits set in `bits`, its `w`th word, in order.
+fn ones(w: usize, mut bits: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let d = w * 64 + bits.trailing_zeros() as usize;
+        (bits != 0).then(|| {
+            bits &= bits - 1;
+            d
+        })
+    })
 }
 
 /// A word's score from its fields' best and sum, as [`SeekUnion`] combines them.

@@ -136,6 +136,14 @@ fn advancing_and_seeking_in_any_order_agree_with_tantivys_unions() {
 
 #[test]
 fn probing_agrees_with_seeking_tantivys_unions_and_leaves_a_valid_union_when_found() {
+    // Scoring, and without it (where a probe stops at the first child that matches and leaves
+    // the others behind).
+    for scoring in [true, false] {
+        probe_against_tantivy(scoring);
+    }
+}
+
+fn probe_against_tantivy(scoring: bool) {
     let (index, a, c) = index(20_000, |i| match i % 11 {
         0 => ("red fox", "cat"),
         1 => ("fox red", "fox"),
@@ -164,8 +172,12 @@ fn probing_agrees_with_seeking_tantivys_unions_and_leaves_a_valid_union_when_fou
     };
     let ours = SeekUnion::sum(children());
     let theirs = BooleanQuery::union(children());
-    let enable = EnableScoring::enabled_from_searcher(&searcher);
+    let enable = match scoring {
+        true => EnableScoring::enabled_from_searcher(&searcher),
+        false => EnableScoring::disabled_from_searcher(&searcher),
+    };
     let (ours, theirs) = (ours.weight(enable).unwrap(), theirs.weight(enable).unwrap());
+    let mut early = 0;
     for seed in 1..=30u64 {
         let mut state = seed;
         let mut roll = |n: u64| {
@@ -186,9 +198,13 @@ fn probing_agrees_with_seeking_tantivys_unions_and_leaves_a_valid_union_when_fou
                 SeekDangerResult::SeekLowerBound(y.doc())
             };
             match (result, expected) {
-                (SeekDangerResult::Found, SeekDangerResult::Found) => {
+                (SeekDangerResult::Found, SeekDangerResult::Found) if scoring => {
                     let (p, q) = (x.score(), y.score());
                     assert!((p - q).abs() < 1e-4, "seed {seed} doc {target}: {p} vs {q}");
+                }
+                (SeekDangerResult::Found, SeekDangerResult::Found) => {
+                    let union = x.downcast_ref::<SeekUnionScorer>().expect("our union");
+                    early += usize::from(union.scorers.iter().any(|s| s.doc() < target));
                 }
                 (SeekDangerResult::SeekLowerBound(bound), SeekDangerResult::SeekLowerBound(next)) => {
                     assert!(
@@ -216,7 +232,9 @@ fn probing_agrees_with_seeking_tantivys_unions_and_leaves_a_valid_union_when_fou
                 if doc.0 == TERMINATED {
                     break;
                 }
-                assert!((x.score() - y.score()).abs() < 1e-4, "seed {seed} at {}", doc.0);
+                if scoring {
+                    assert!((x.score() - y.score()).abs() < 1e-4, "seed {seed} at {}", doc.0);
+                }
                 target = doc.0 + 1 + roll(50) as DocId;
             } else {
                 target = target.max(bound.saturating_sub(1)) + 1 + roll(50) as DocId;
@@ -228,4 +246,6 @@ fn probing_agrees_with_seeking_tantivys_unions_and_leaves_a_valid_union_when_fou
         }
         assert!(probes > 100, "seed {seed}: only {probes} probes");
     }
+    // Without scoring, some probes stopped before probing every child.
+    assert_eq!(early > 0, !scoring, "{early} probes left a child behind");
 }
