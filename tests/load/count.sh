@@ -3,17 +3,19 @@
 # for the same binary and queries whatever else the machine is doing, so a change of a few
 # percent shows where timing (which drifts by 30-50% over minutes here) cannot.
 #
-#   tests/load/count.sh CONTENT INDEX QUERIES [OUT]
+#   tests/load/count.sh CONTENT INDEX [QUERIES [OUT]]
 #
 # CONTENT and INDEX as for the fresh-searches example (`target/bench-corpus/100000`,
-# `target/bench-index/100000`), QUERIES a file of one query per line, each searched once
-# uncached. Loading runs with counting off; the searches alone are counted. Prints the total and
-# the inclusive counts of the search's parts; the full profile is left in OUT
-# (target/load/callgrind.out by default) for callgrind_annotate. Needs valgrind and a release
-# build of the example (NO_BUILD=1 to reuse it).
+# `target/bench-index/100000`), QUERIES a file of one query per line (by default the `q` values
+# of the load mix, tests/load/search.lua), each searched once uncached. Loading runs with
+# counting off, then every query is searched once more before counting starts (what a searcher
+# reads once); the searches alone are counted. Prints the count of the searches (`search_with`,
+# inclusive) and of their parts; the full profile is left in OUT (target/load/callgrind.out by
+# default) for callgrind_annotate. Needs valgrind and a release build of the example (NO_BUILD=1
+# to reuse it). At 100k articles, loading under valgrind takes about five minutes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-content=$1 index=$2 queries=$3
+content=$1 index=$2
 out=${4:-$ROOT/target/load/callgrind.out}
 mkdir -p "$(dirname "$out")"
 if [[ ${NO_BUILD:-0} != 1 ]]; then
@@ -21,11 +23,20 @@ if [[ ${NO_BUILD:-0} != 1 ]]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+queries=${3:-$work/mix.txt}
+if [[ -z ${3:-} ]]; then
+    python3 - "$ROOT/tests/load/search.lua" >"$queries" <<'PY'
+import re, sys, urllib.parse
+text = open(sys.argv[1]).read()
+for q in re.findall(r'^\s*"q=([^"&]*)', text, re.M):
+    print(urllib.parse.unquote(q))
+PY
+fi
 FIXKB_START_AFTER="$work/start" valgrind --tool=callgrind --instr-atstart=no \
     --callgrind-out-file="$out" "$ROOT/target/release/examples/fresh-searches" \
     "$content" "$index" --each "$queries" 1 2>"$work/log" &
 pid=$!
-until grep -q '^ready' "$work/log"; do
+until grep -q '^ready' "$work/log" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
         cat "$work/log" >&2
         exit 1
@@ -35,7 +46,34 @@ done
 callgrind_control -i on "$pid" >/dev/null
 touch "$work/start"
 wait "$pid"
+# The times are valgrind's (tens of times slower, the first query also pays for translating
+# the code): only the counts below mean anything.
 grep -v '^ready' "$work/log" | grep -v '^==' >&2 || true
-callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
-    grep -E 'PROGRAM TOTALS|search_with|first_pass|execute::rescore|execute::coordinate|Snippeter::snippet|Builder::build|break_ties|suggest' |
-    head -20
+# Each function once, with its largest inclusive count (callgrind_annotate lists a function
+# again under each file whose code was inlined into it, with part of its count).
+callgrind_annotate --inclusive=yes "$out" 2>/dev/null | python3 -c '
+import re, sys
+parts = {
+    "search_with": "the searches",
+    "first_pass::first_pass": "first pass",
+    "by_word::Window::add": "  reading postings word by word",
+    "facets::SegmentCounter as tantivy::collector::SegmentCollector>::collect_block": "  facet counts",
+    "execute::coordinate": "coordination",
+    "Snippeter::snippet": "snippets",
+    "Builder::build": "building the query",
+    "Slugs::get": "slugs of the hits",
+}
+best = {}
+for line in sys.stdin:
+    m = re.match(r"\s*([0-9,]+) \(\s*[0-9.]+%\)\s+\S*?:(.*?)( \[.*\])?$", line)
+    if not m:
+        continue
+    count, function = int(m.group(1).replace(",", "")), m.group(2)
+    for key in parts:
+        if function.endswith(key) or function.endswith(key + ">"):
+            best[key] = max(best.get(key, 0), count)
+total = best.get("search_with", 0)
+for key, label in parts.items():
+    if key in best:
+        print(f"{best[key]:>14,}  {100 * best[key] / max(total, 1):5.1f}%  {label}")
+'

@@ -34,7 +34,6 @@ const LEAD_CHARS: usize = 60;
 pub struct Snippeter<'h> {
     highlight: &'h Highlight,
     needles: Needles,
-    prose: TextAnalyzer,
     plain: TextAnalyzer,
     code: TextAnalyzer,
     /// Words already stemmed during this search (`None`: a stop word), so that each distinct
@@ -48,7 +47,6 @@ impl<'h> Snippeter<'h> {
         Self {
             highlight,
             needles: Needles::new(&highlight.needles()),
-            prose: super::schema::prose(),
             plain: super::schema::plain(),
             code: super::schema::code(),
             stems: HashMap::new(),
@@ -110,16 +108,21 @@ impl<'h> Snippeter<'h> {
             // offsets are the plain analyzer's, each word stemmed once per search.
             let mut stream = self.plain.token_stream(passage);
             while let Some(t) = stream.next() {
-                if !self.stems.contains_key(&t.text) {
-                    let mut stemmed = self.prose.token_stream(&t.text);
-                    let stem = stemmed.next().map(|s| s.text.clone());
+                let mut mark = |stem: Option<&String>| {
+                    if let Some(stem) = stem
+                        && highlight.prose.contains(stem.as_str())
+                    {
+                        spans.push((t.offset_from, t.offset_to));
+                        distinct.insert(stem.clone());
+                    }
+                };
+                // One lookup for a word already met.
+                if let Some(stem) = self.stems.get(&t.text) {
+                    mark(stem.as_ref());
+                } else {
+                    let stem = super::schema::prose_form(&t.text);
+                    mark(stem.as_ref());
                     self.stems.insert(t.text.clone(), stem);
-                }
-                if let Some(Some(stem)) = self.stems.get(&t.text)
-                    && highlight.prose.contains(stem.as_str())
-                {
-                    spans.push((t.offset_from, t.offset_to));
-                    distinct.insert(stem.clone());
                 }
             }
         }
