@@ -13,7 +13,7 @@
 //! instead of walked document by document (`first_pass/by_word.rs`); where its matches are
 //! dense, the common words' postings are read with them. Both ways give the same answer.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -171,25 +171,41 @@ impl Words {
 /// is the score to beat once it is full (tantivy's `TopNComputer` updates its threshold only
 /// every `limit` pushes, which would let far more matches seek their common words).
 struct Top {
-    heap: BinaryHeap<Reverse<Entry>>,
+    heap: BinaryHeap<Reverse<Key>>,
     limit: usize,
 }
 
-/// Ordered by score, then earlier documents first (they win ties).
-#[derive(PartialEq)]
-struct Entry(Score, DocAddress);
+/// A (score, document) pair as one integer ordered as the pairs are: by score (as
+/// `f32::total_cmp`), then earlier documents first (they win ties). Sifting the heap compares
+/// keys, and comparing one integer costs a fraction of comparing a float and an address.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key(u128);
 
-impl Eq for Entry {}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0).then_with(|| other.1.cmp(&self.1))
+impl Key {
+    fn new(score: Score, doc: DocAddress) -> Self {
+        // The float's bits made to sort as `total_cmp` does: negatives (sign set) reversed,
+        // positives above them.
+        let bits = score.to_bits();
+        let ordered = match bits >> 31 {
+            1 => !bits,
+            _ => bits | 1 << 31,
+        };
+        let address = (u64::from(doc.segment_ord) << 32) | u64::from(doc.doc_id);
+        Self((u128::from(ordered) << 64) | u128::from(!address))
     }
-}
 
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+    fn score(self) -> Score {
+        let ordered = (self.0 >> 64) as u32;
+        let bits = match ordered >> 31 {
+            1 => ordered & !(1 << 31),
+            _ => !ordered,
+        };
+        Score::from_bits(bits)
+    }
+
+    fn doc(self) -> DocAddress {
+        let address = !(self.0 as u64);
+        DocAddress::new((address >> 32) as u32, address as u32)
     }
 }
 
@@ -204,7 +220,7 @@ impl Top {
     /// The score a match must beat to enter; `None` until full.
     fn threshold(&self) -> Option<Score> {
         match self.heap.peek() {
-            Some(Reverse(Entry(score, _))) if self.heap.len() >= self.limit => Some(*score),
+            Some(Reverse(key)) if self.heap.len() >= self.limit => Some(key.score()),
             _ if self.limit == 0 => Some(Score::INFINITY),
             _ => None,
         }
@@ -218,20 +234,20 @@ impl Top {
             Some(_) => {
                 // In place of the smallest, sifted down once (a pop and a push sift twice).
                 if let Some(mut smallest) = self.heap.peek_mut() {
-                    *smallest = Reverse(Entry(score, doc));
+                    *smallest = Reverse(Key::new(score, doc));
                 }
             }
-            None => self.heap.push(Reverse(Entry(score, doc))),
+            None => self.heap.push(Reverse(Key::new(score, doc))),
         }
     }
 
     /// Best first; equal scores in index order.
     fn into_sorted(self) -> Vec<(Score, DocAddress)> {
-        // Ascending order of `Reverse<Entry>` is best entry first.
+        // Ascending order of `Reverse<Key>` is best first.
         self.heap
             .into_sorted_vec()
             .into_iter()
-            .map(|Reverse(Entry(score, doc))| (score, doc))
+            .map(|Reverse(key)| (key.score(), key.doc()))
             .collect()
     }
 }
@@ -245,6 +261,37 @@ mod tests {
     use crate::search::tests::indexed;
     use crate::search::union::SeekUnion;
     use crate::search::{Weights, query};
+
+    #[test]
+    fn keys_order_as_scores_then_earlier_documents_and_give_them_back() {
+        let scores = [
+            Score::NEG_INFINITY,
+            -3.5,
+            -0.0,
+            0.0,
+            1e-30,
+            0.25,
+            1.0,
+            7.125,
+            Score::MAX,
+            Score::INFINITY,
+        ];
+        let docs = [
+            DocAddress::new(0, 0),
+            DocAddress::new(0, 7),
+            DocAddress::new(1, 0),
+            DocAddress::new(2, u32::MAX - 1),
+        ];
+        for (s1, d1) in scores.iter().flat_map(|s| docs.iter().map(move |d| (*s, *d))) {
+            let key = Key::new(s1, d1);
+            assert_eq!(key.score().to_bits(), s1.to_bits());
+            assert_eq!(key.doc(), d1);
+            for (s2, d2) in scores.iter().flat_map(|s| docs.iter().map(move |d| (*s, *d))) {
+                let expected = s1.total_cmp(&s2).then_with(|| d2.cmp(&d1));
+                assert_eq!(key.cmp(&Key::new(s2, d2)), expected, "{s1} {d1:?} / {s2} {d2:?}");
+            }
+        }
+    }
 
     #[test]
     fn reading_word_by_word_gives_the_walks_answer() {
