@@ -25,12 +25,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 queries=${3:-$work/mix.txt}
 if [[ -z ${3:-} ]]; then
-    python3 - "$ROOT/tests/load/search.lua" >"$queries" <<'PY'
-import re, sys, urllib.parse
-text = open(sys.argv[1]).read()
-for q in re.findall(r'^\s*"q=([^"&]*)', text, re.M):
-    print(urllib.parse.unquote(q))
-PY
+    python3 "$ROOT/tests/load/mix.py" "$ROOT/tests/load/search.lua" --queries >"$queries"
 fi
 FIXKB_START_AFTER="$work/start" valgrind --tool=callgrind --instr-atstart=no \
     --callgrind-out-file="$out" "$ROOT/target/release/examples/fresh-searches" \

@@ -4,9 +4,12 @@ picks a line at random for each request.
 
     python3 rate_urls.py BASE_URL SHARE search.lua words.txt OUT
 """
-import itertools, random, re, sys
+import itertools, random, sys
+
+from mix import requests
+
 base, share, lua, words_file, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-mix = re.findall(r'^\s*"(q=[^"]*)",\s*$', open(lua).read(), re.M)
+mix = requests(lua)
 words = [w.strip() for w in open(words_file) if w.strip()]
 rng = random.Random(7)
 fresh = ["q=" + "%20".join(c) for c in itertools.product(words, repeat=3)]

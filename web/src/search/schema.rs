@@ -12,6 +12,7 @@
 //! | `title_words` | plain | unstemmed title words: as-you-type suggestions |
 //! | `products`, `tags` | facet | filters and counts |
 
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use tantivy::Index;
@@ -172,17 +173,19 @@ const LANGUAGE: Language = Language::English;
 /// stemming a snippet's words cost); any other word goes through the whole analyzer.
 pub fn prose_form(word: &str) -> Option<String> {
     thread_local! {
-        static STEMMER: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(
+        static STEMMER: RefCell<TextAnalyzer> = RefCell::new(
             TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::new(LANGUAGE)).build(),
         );
+        static PROSE: RefCell<TextAnalyzer> = RefCell::new(prose());
     }
+    let first = |analyzer: &mut TextAnalyzer| analyzer.token_stream(word).next().map(|t| t.text.clone());
     if word.is_empty() || !word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
-        return prose().token_stream(word).next().map(|t| t.text.clone());
+        return PROSE.with_borrow_mut(first);
     }
     if is_stop_word(word) {
         return None;
     }
-    STEMMER.with_borrow_mut(|stemmer| stemmer.token_stream(word).next().map(|t| t.text.clone()))
+    STEMMER.with_borrow_mut(first)
 }
 
 /// Identifiers, codes and paths, whole and by parts; lower-cased, not stemmed.

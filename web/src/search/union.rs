@@ -168,6 +168,8 @@ struct SeekUnionScorer {
     /// are (behind it, to be probed again by a later probe), and the children are kept longest
     /// posting list first.
     scoring: bool,
+    /// True after such a probe stopped early: children may be behind `doc`.
+    left_behind: bool,
 }
 
 /// The next [`WINDOW`] documents of a driving union, read ahead child by child: each child's
@@ -271,6 +273,7 @@ impl SeekUnionScorer {
             driving: false,
             score: 0.0,
             scoring,
+            left_behind: false,
         }
     }
 
@@ -300,9 +303,9 @@ impl SeekUnionScorer {
 
     /// Finishes the seeks probes left undone, so that every child is on a document again.
     fn settle(&mut self) {
-        if !self.scoring {
+        if std::mem::take(&mut self.left_behind) {
             // A probe that stopped at its first match left the children after it behind the
-            // union's document (elsewhere none is): they only need what comes from there on.
+            // union's document: they only need what comes from there on.
             self.stale.resize(self.scorers.len(), None);
             let doc = self.doc;
             for (scorer, stale) in self.scorers.iter_mut().zip(&mut self.stale) {
@@ -439,6 +442,7 @@ impl DocSet for SeekUnionScorer {
                 };
                 if stale.is_none() && !self.scoring {
                     self.doc = target;
+                    self.left_behind = true;
                     return SeekDangerResult::Found;
                 }
             }
