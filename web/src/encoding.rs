@@ -6,6 +6,11 @@
 //! the time of an article page and of a repeated search (measured in BENCHMARKS.md). An
 //! [`Encoded`] body compresses on the first request that accepts a coding and keeps the result;
 //! its responses carry `Content-Encoding`, which the compression layer leaves alone.
+//!
+//! A search answer is made by one search and most are sent once or a few times, so it is
+//! compressed with the fastest settings ([`Encoded::answer`]): at a kept page's settings,
+//! compressing a 10 KB answer took a tenth of an uncached search's time at 100k articles, for
+//! a body a fifth smaller (BENCHMARKS.md).
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -15,13 +20,35 @@ use axum::http::{HeaderMap, HeaderValue, header};
 
 /// Bodies smaller than this are sent as they are: compressing them saves less than the headers.
 const MIN_COMPRESSED: usize = 512;
-/// Brotli quality for kept bodies: compressed once, so a little better than the compression
-/// layer's 4 (what nginx uses on the fly); 5 is still well under a millisecond for a page.
-const BROTLI_QUALITY: u32 = 5;
 /// Brotli window (log2 bytes): pages are tens of KB.
 const BROTLI_WINDOW: u32 = 22;
-/// gzip level: flate2's default.
-const GZIP_LEVEL: u32 = 6;
+
+/// How hard a body is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effort {
+    /// Served many times: brotli 5, a little better than the compression layer's 4 (what
+    /// nginx uses on the fly) and still well under a millisecond for a page; gzip 6
+    /// (flate2's default).
+    Kept,
+    /// Made for one request or a few: brotli 1 and gzip 1, three times faster than `Kept`.
+    Fast,
+}
+
+impl Effort {
+    fn brotli_quality(self) -> u32 {
+        match self {
+            Effort::Kept => 5,
+            Effort::Fast => 1,
+        }
+    }
+
+    fn gzip_level(self) -> u32 {
+        match self {
+            Effort::Kept => 6,
+            Effort::Fast => 1,
+        }
+    }
+}
 
 /// A content coding this module produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,16 +127,28 @@ pub fn negotiate(request: &HeaderMap) -> Coding {
 #[derive(Debug)]
 pub struct Encoded {
     identity: Bytes,
+    effort: Effort,
     /// `None` inside: compressing did not make it smaller, so it is sent as is.
     brotli: OnceLock<Option<Bytes>>,
     gzip: OnceLock<Option<Bytes>>,
 }
 
 impl Encoded {
-    /// `body`, not yet compressed.
+    /// `body`, served many times and not yet compressed.
     pub fn new(body: impl Into<Bytes>) -> Self {
+        Self::with_effort(body, Effort::Kept)
+    }
+
+    /// A search answer's `body`, not yet compressed: made by one search and most often sent
+    /// once, so compressed with the fastest settings.
+    pub fn answer(body: impl Into<Bytes>) -> Self {
+        Self::with_effort(body, Effort::Fast)
+    }
+
+    fn with_effort(body: impl Into<Bytes>, effort: Effort) -> Self {
         Self {
             identity: body.into(),
+            effort,
             brotli: OnceLock::new(),
             gzip: OnceLock::new(),
         }
@@ -130,11 +169,11 @@ impl Encoded {
             Coding::Identity => None,
             Coding::Brotli => self
                 .brotli
-                .get_or_init(|| smaller(brotli(&self.identity), &self.identity))
+                .get_or_init(|| smaller(brotli(&self.identity, self.effort), &self.identity))
                 .clone(),
             Coding::Gzip => self
                 .gzip
-                .get_or_init(|| smaller(gzip(&self.identity), &self.identity))
+                .get_or_init(|| smaller(gzip(&self.identity, self.effort), &self.identity))
                 .clone(),
         };
         match kept {
@@ -175,20 +214,21 @@ fn smaller(compressed: Vec<u8>, original: &[u8]) -> Option<Bytes> {
     (compressed.len() < original.len()).then(|| Bytes::from(compressed))
 }
 
-fn brotli(body: &[u8]) -> Vec<u8> {
+fn brotli(body: &[u8], effort: Effort) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 3);
     {
-        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+        let quality = effort.brotli_quality();
+        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, quality, BROTLI_WINDOW);
         // Writing to a Vec cannot fail.
         let _ = writer.write_all(body);
     }
     out
 }
 
-fn gzip(body: &[u8]) -> Vec<u8> {
+fn gzip(body: &[u8], effort: Effort) -> Vec<u8> {
     let mut writer = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 3),
-        flate2::Compression::new(GZIP_LEVEL),
+        flate2::Compression::new(effort.gzip_level()),
     );
     let _ = writer.write_all(body);
     writer.finish().unwrap_or_default()
@@ -257,7 +297,12 @@ mod tests {
     #[test]
     fn every_coding_decodes_to_the_same_bytes_and_is_made_once() {
         let text = page();
-        let body = Encoded::new(text.clone());
+        for body in [Encoded::new(text.clone()), Encoded::answer(text.clone())] {
+            every_coding_decodes_to(&body, &text);
+        }
+    }
+
+    fn every_coding_decodes_to(body: &Encoded, text: &str) {
         for coding in [Coding::Brotli, Coding::Gzip, Coding::Identity] {
             let (got, bytes) = body.get(coding);
             assert_eq!(got, coding);
@@ -270,6 +315,42 @@ mod tests {
             assert_eq!(again.as_ptr(), bytes.as_ptr(), "{coding:?} compressed twice");
         }
         assert!(body.held_bytes() > text.len());
+    }
+
+    #[test]
+    fn answers_are_compressed_faster_and_kept_pages_smaller() {
+        // Something like a search answer: hits with varied titles, snippets and scores.
+        let json: String = (0..40_u32)
+            .map(|i| {
+                format!(
+                    "{{\"slug\":\"article-{i}\",\"title\":\"Service {} stops after update {}\",\
+                     \"snippet_html\":\"The <mark>spooler</mark> on host {} fails ({:x}).\",\"score\":{}}},",
+                    i * 37 % 11,
+                    i * 7919 % 1000,
+                    i * 31 % 17,
+                    u64::from(i) * 2_654_435_761 % 65_536,
+                    f64::from(i) * 1.37,
+                )
+            })
+            .collect();
+        let kept = Encoded::new(json.clone());
+        let answer = Encoded::answer(json.clone());
+        for coding in [Coding::Brotli, Coding::Gzip] {
+            let (kept, answer) = (kept.get(coding).1, answer.get(coding).1);
+            assert_eq!(decode(coding, &answer), json.as_bytes(), "{coding:?}");
+            // The kept page's settings search harder for repeats; the answer's do not.
+            assert!(
+                kept.len() < answer.len(),
+                "{coding:?}: {} vs {}",
+                kept.len(),
+                answer.len()
+            );
+            assert!(
+                answer.len() < json.len() / 2,
+                "{coding:?}: {} bytes",
+                answer.len()
+            );
+        }
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl Answer {
         let mut html = Some(html);
         let (kept, page) = self.page.get_or_init(|| {
             let html = html.take().unwrap_or_default();
-            (address.to_owned(), Encoded::new(html))
+            (address.to_owned(), Encoded::answer(html))
         });
         match html {
             // Another address's page was there first.
@@ -62,7 +62,7 @@ impl Answer {
     pub fn json(&self) -> &Encoded {
         self.json.get_or_init(|| {
             // Plain strings, numbers and vectors: serializing cannot fail.
-            Encoded::new(serde_json::to_vec(&self.response).unwrap_or_default())
+            Encoded::answer(serde_json::to_vec(&self.response).unwrap_or_default())
         })
     }
 }

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Counts the instructions the server executes for whole uncached requests (the search, the
+# JSON, the compression, HTTP), with valgrind's callgrind, where count.sh counts the searches
+# alone: the same count on every run, whatever else the machine is doing.
+#
+#   tests/load/count_requests.sh CORPUS [PATHS [OUT]]
+#
+# CORPUS: a content folder, "starter" or a generated size (see run.sh). PATHS: a file of
+# site-relative paths, one per line (by default `/api/search?` and each request of the load
+# mix, tests/load/search.lua). fixkb first builds its index natively, then runs under callgrind
+# with the answer cache off; each path is requested once to warm it (what a searcher reads
+# once), then once more with counting on, with the Accept-Encoding oha and browsers send.
+# Prints the count per request and of its main parts; the full profile is left in OUT
+# (target/load/callgrind-requests.out by default) for callgrind_annotate. Needs valgrind and
+# curl; NO_BUILD=1 reuses the binary.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+CORPUS=${1:?usage: count_requests.sh CORPUS [PATHS [OUT]]}
+out=${3:-$WORK/callgrind-requests.out}
+build_release
+RUN=$(mktemp -d "$WORK/count.XXXXXX")
+trap 'stop_started; rm -rf "$RUN"' EXIT
+if [[ -d $CORPUS ]]; then content=$CORPUS; else content=$(corpus_dir "$CORPUS"); fi
+paths=${2:-$RUN/paths.txt}
+if [[ -z ${2:-} ]]; then
+    python3 "$LOAD_DIR/mix.py" "$LOAD_DIR/search.lua" | sed 's|^|/api/search?|' >"$paths"
+fi
+
+log "building the index natively"
+start_fixkb "$content" "$RUN/data" "$RUN/native.log"
+stop_fixkb
+
+log "starting fixkb under callgrind"
+port=$(free_port)
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
+    "$BIN" serve --bind "127.0.0.1:$port" --content "$content" --data "$RUN/data" \
+    --search-cache-mb 0 2>"$RUN/valgrind.log" >/dev/null &
+pid=$!
+STARTED_PIDS+=("$pid")
+until curl -sf -o /dev/null --max-time 30 "http://127.0.0.1:$port/healthz"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        tail -20 "$RUN/valgrind.log" >&2
+        exit 1
+    fi
+    sleep 1
+done
+
+request_all() {
+    local path
+    while read -r path; do
+        curl -s -o /dev/null -H 'Accept-Encoding: gzip, br' "http://127.0.0.1:$port$path"
+    done <"$paths"
+}
+request_all
+callgrind_control -i on "$pid" >/dev/null
+request_all
+# Work a response leaves behind (the search log's writer) finishes within a moment.
+sleep 2
+callgrind_control -i off "$pid" >/dev/null
+stop_started
+
+n=$(grep -c . "$paths")
+callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null | python3 -c '
+import re, sys
+n = int(sys.argv[1])
+parts = {
+    "PROGRAM TOTALS": "everything",
+    "SearchIndex>::search_with": "  the searches",
+    "Serialize for fixkb::search::SearchResponse>::serialize": "  the answers serialized (JSON)",
+    "encoding::Encoded::get": "  compression",
+    "sqlite3_step": "  SQLite (the search log)",
+}
+best = {}
+for line in sys.stdin:
+    m = re.match(r"\s*([0-9,]+) (?:\(\s*[0-9.]+%\)\s+)?(.*?)( \[.*\])?$", line)
+    if not m:
+        continue
+    count, function = int(m.group(1).replace(",", "")), m.group(2)
+    for key in parts:
+        if function.endswith(key) or function.endswith(key + ">"):
+            best[key] = max(best.get(key, 0), count)
+total = best.get("PROGRAM TOTALS", 0)
+print(f"{n} requests; instructions, per request and share:")
+for key, label in parts.items():
+    if key in best:
+        print(f"{best[key]:>14,}  {best[key] // n:>11,}  {100 * best[key] / max(total, 1):5.1f}%  {label}")
+' "$n"
