@@ -12,7 +12,8 @@
 # reads once); the searches alone are counted. Prints the count of the searches (`search_with`,
 # inclusive) and of their parts; the full profile is left in OUT (target/load/callgrind.out by
 # default) for callgrind_annotate. Needs valgrind and a release build of the example (NO_BUILD=1
-# to reuse it). At 100k articles, loading under valgrind takes about five minutes.
+# to reuse it; EXAMPLE=path counts another build of it, to compare two). At 100k articles,
+# loading under valgrind takes about five minutes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 content=$1 index=$2
@@ -28,7 +29,7 @@ if [[ -z ${3:-} ]]; then
     python3 "$ROOT/tests/load/mix.py" "$ROOT/tests/load/search.lua" --queries >"$queries"
 fi
 FIXKB_START_AFTER="$work/start" valgrind --tool=callgrind --instr-atstart=no \
-    --callgrind-out-file="$out" "$ROOT/target/release/examples/fresh-searches" \
+    --callgrind-out-file="$out" "${EXAMPLE:-$ROOT/target/release/examples/fresh-searches}" \
     "$content" "$index" --each "$queries" 1 2>"$work/log" &
 pid=$!
 until grep -q '^ready' "$work/log" 2>/dev/null; do

@@ -12,7 +12,7 @@
 # once), then once more with counting on, with the Accept-Encoding oha and browsers send.
 # Prints the count per request and of its main parts; the full profile is left in OUT
 # (target/load/callgrind-requests.out by default) for callgrind_annotate. Needs valgrind and
-# curl; NO_BUILD=1 reuses the binary.
+# curl; NO_BUILD=1 reuses the binary, FIXKB_BIN=path counts another build (to compare two).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 

@@ -33,7 +33,8 @@ build_release() {
         (cd "$ROOT" && cargo build --release --bin fixkb --example gen-corpus)
     fi
     mkdir -p "$WORK/bin"
-    cp "$ROOT/target/release/fixkb" "$BIN"
+    # FIXKB_BIN: another build of fixkb to measure instead (to compare two builds).
+    cp "${FIXKB_BIN:-$ROOT/target/release/fixkb}" "$BIN"
     cp "$ROOT/target/release/examples/gen-corpus" "$GEN"
 }
 
