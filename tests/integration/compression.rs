@@ -267,3 +267,24 @@ async fn fix_pages_are_kept_but_every_preview_is_a_receipted_generation() {
         assert_eq!(bad.status, 422);
     }
 }
+
+#[tokio::test]
+async fn responses_made_per_request_are_compressed_when_big_enough_to_gain() {
+    let app = TestApp::real_content();
+    // A suggestion is a few hundred bytes at most: compressing it saves less than the headers.
+    let small = get_accepting(&app, "/api/suggest?q=task%20off", BROWSER, None).await;
+    assert_eq!(small.status, 200);
+    assert!(small.body.len() < 512, "{} bytes", small.body.len());
+    assert_eq!(small.header("content-encoding"), "");
+    assert!(small.text().contains("Task Offload"), "{}", small.text());
+    // The list of fixes is bigger, made per request, and compressed by the layer.
+    let plain = app.get("/api/fixes").await;
+    assert!(plain.body.len() >= 512, "{} bytes", plain.body.len());
+    for (accept, coding) in [(BROWSER, "br"), ("gzip", "gzip")] {
+        let compressed = get_accepting(&app, "/api/fixes", accept, None).await;
+        assert_eq!(compressed.status, 200);
+        assert_eq!(compressed.header("content-encoding"), coding, "{accept}");
+        assert!(compressed.body.len() < plain.body.len() / 2, "{accept}");
+        assert_eq!(decoded(&compressed), plain.body, "{accept}");
+    }
+}

@@ -19,7 +19,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, header};
 
 /// Bodies smaller than this are sent as they are: compressing them saves less than the headers.
-const MIN_COMPRESSED: usize = 512;
+pub const MIN_COMPRESSED: usize = 512;
 /// Brotli window (log2 bytes): pages are tens of KB.
 const BROTLI_WINDOW: u32 = 22;
 

@@ -9,8 +9,9 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
+use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -75,7 +76,7 @@ pub fn router(state: AppState) -> Router {
     routes
         .fallback(not_found)
         .layer(ErrorPagesLayer(state.clone()))
-        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(not_sent_as_is)))
+        .layer(compression())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -83,6 +84,24 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Compression for the responses that are not kept (suggestions, JSON APIs, feeds): each is
+/// made for one request, so it is compressed at the fastest level (brotli 1, gzip 1), as
+/// search answers are (`encoding::Encoded::answer`). The layer's default, brotli 4 with its
+/// tables allocated and zeroed for every response, was two thirds of a suggestion's
+/// instructions (BENCHMARKS.md). Bodies under `encoding::MIN_COMPRESSED` go as they are, as
+/// kept ones do; nor are images, event streams and gRPC compressed (the layer's defaults).
+fn compression() -> CompressionLayer<impl Predicate> {
+    let small = SizeAbove::new(crate::encoding::MIN_COMPRESSED as u16);
+    let when = small
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
+        .and(not_sent_as_is);
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(1))
+        .compress_when(when)
 }
 
 /// Whether the compression layer may compress this response. Not when it is sent as it is on
