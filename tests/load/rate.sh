@@ -9,7 +9,7 @@
 #   RATE=3000 SHARES="10 20" CORPUS=10000 tests/load/rate.sh
 #
 # Settings (environment): CORPUS (100000; or "starter"), RATE (3000), CONNECTIONS (64),
-# DURATION seconds per run (15), SHARES ("0 10 15 20 30"), NO_BUILD=1 to reuse the binary.
+# DURATION seconds per run (15), SHARES ("0 10 15 20 25 30"), NO_BUILD=1 to reuse the binary.
 # Needs oha (installed with `cargo install oha --locked` when missing; it needs cmake).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -18,7 +18,7 @@ CORPUS=${CORPUS:-100000}
 RATE=${RATE:-3000}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-15}
-SHARES=${SHARES:-0 10 15 20 30}
+SHARES=${SHARES:-0 10 15 20 25 30}
 
 command -v oha >/dev/null || cargo install oha --locked
 build_release
