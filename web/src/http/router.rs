@@ -93,8 +93,8 @@ pub fn router(state: AppState) -> Router {
 /// instructions (BENCHMARKS.md). Bodies under `encoding::MIN_COMPRESSED` go as they are, as
 /// kept ones do; nor are images, event streams and gRPC compressed (the layer's defaults).
 fn compression() -> CompressionLayer<impl Predicate> {
-    let small = SizeAbove::new(crate::encoding::MIN_COMPRESSED as u16);
-    let when = small
+    let big_enough = SizeAbove::new(crate::encoding::MIN_COMPRESSED as u16);
+    let when = big_enough
         .and(NotForContentType::GRPC)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE)
