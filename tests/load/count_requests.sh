@@ -68,7 +68,9 @@ parts = {
     "PROGRAM TOTALS": "everything",
     "SearchIndex>::search_with": "  the searches",
     "Serialize for fixkb::search::SearchResponse>::serialize": "  the answers serialized (JSON)",
-    "encoding::Encoded::get": "  compression",
+    "encoding::Encoded::get": "  compression (kept bodies and answers)",
+    "compression_utils::WrapBody<M> as http_body::Body>::poll_frame": "  compression (the layer)",
+    "fixkb::http::views::render": "  HTML rendered",
     "sqlite3_step": "  SQLite (the search log)",
 }
 best = {}
