@@ -45,31 +45,12 @@ wait "$pid"
 # The times are valgrind's (tens of times slower, the first query also pays for translating
 # the code): only the counts below mean anything.
 grep -v '^ready' "$work/log" | grep -v '^==' >&2 || true
-# Each function once, with its largest inclusive count (callgrind_annotate lists a function
-# again under each file whose code was inlined into it, with part of its count).
-callgrind_annotate --inclusive=yes "$out" 2>/dev/null | python3 -c '
-import re, sys
-parts = {
-    "search_with": "the searches",
-    "first_pass::first_pass": "first pass",
-    "by_word::Window::add": "  reading postings word by word",
-    "facets::SegmentCounter as tantivy::collector::SegmentCollector>::collect_block": "  facet counts",
-    "execute::coordinate": "coordination",
-    "Snippeter::snippet": "snippets",
-    "Builder::build": "building the query",
-    "Slugs::get": "slugs of the hits",
-}
-best = {}
-for line in sys.stdin:
-    m = re.match(r"\s*([0-9,]+) \(\s*[0-9.]+%\)\s+\S*?:(.*?)( \[.*\])?$", line)
-    if not m:
-        continue
-    count, function = int(m.group(1).replace(",", "")), m.group(2)
-    for key in parts:
-        if function.endswith(key) or function.endswith(key + ">"):
-            best[key] = max(best.get(key, 0), count)
-total = best.get("search_with", 0)
-for key, label in parts.items():
-    if key in best:
-        print(f"{best[key]:>14,}  {100 * best[key] / max(total, 1):5.1f}%  {label}")
-'
+python3 "$ROOT/tests/load/callgrind_parts.py" "$out" \
+    "search_with=the searches" \
+    "first_pass::first_pass=first pass" \
+    "by_word::Window::add=  reading postings word by word" \
+    "facets::SegmentCounter as tantivy::collector::SegmentCollector>::collect_block=  facet counts" \
+    "execute::coordinate=coordination" \
+    "Snippeter::snippet=snippets" \
+    "Builder::build=building the query" \
+    "Slugs::get=slugs of the hits"

@@ -61,30 +61,12 @@ callgrind_control -i off "$pid" >/dev/null
 stop_started
 
 n=$(grep -c . "$paths")
-callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null | python3 -c '
-import re, sys
-n = int(sys.argv[1])
-parts = {
-    "PROGRAM TOTALS": "everything",
-    "SearchIndex>::search_with": "  the searches",
-    "Serialize for fixkb::search::SearchResponse>::serialize": "  the answers serialized (JSON)",
-    "encoding::Encoded::get": "  compression (kept bodies and answers)",
-    "compression_utils::WrapBody<M> as http_body::Body>::poll_frame": "  compression (the layer)",
-    "fixkb::http::views::render": "  HTML rendered",
-    "sqlite3_step": "  SQLite (the search log)",
-}
-best = {}
-for line in sys.stdin:
-    m = re.match(r"\s*([0-9,]+) (?:\(\s*[0-9.]+%\)\s+)?(.*?)( \[.*\])?$", line)
-    if not m:
-        continue
-    count, function = int(m.group(1).replace(",", "")), m.group(2)
-    for key in parts:
-        if function.endswith(key) or function.endswith(key + ">"):
-            best[key] = max(best.get(key, 0), count)
-total = best.get("PROGRAM TOTALS", 0)
-print(f"{n} requests; instructions, per request and share:")
-for key, label in parts.items():
-    if key in best:
-        print(f"{best[key]:>14,}  {best[key] // n:>11,}  {100 * best[key] / max(total, 1):5.1f}%  {label}")
-' "$n"
+echo "$n requests; instructions, per request and share:"
+python3 "$LOAD_DIR/callgrind_parts.py" "$out" --per "$n" \
+    "PROGRAM TOTALS=everything" \
+    "SearchIndex>::search_with=  the searches" \
+    "Serialize for fixkb::search::SearchResponse>::serialize=  the answers serialized (JSON)" \
+    "encoding::Encoded::get=  compression (kept bodies and answers)" \
+    "compression_utils::WrapBody<M> as http_body::Body>::poll_frame=  compression (the layer)" \
+    "fixkb::http::views::render=  HTML rendered" \
+    "sqlite3_step=  SQLite (the search log)"
