@@ -166,5 +166,9 @@ machine_summary() {
     ram=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
     echo "- machine: $(nproc) cores, $cpu, $ram RAM, $(uname -sr)"
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); fixkb $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- web Cargo.toml || echo ' + uncommitted changes')"
-    echo "- tools: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(nginx -v 2>&1)"
+    local wrk=none nginx=none oha=none
+    command -v wrk >/dev/null && wrk=$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)
+    command -v nginx >/dev/null && nginx=$(nginx -v 2>&1)
+    command -v oha >/dev/null && oha=$(oha --version 2>&1 | head -1)
+    echo "- tools: wrk: $wrk; nginx: $nginx; oha: $oha"
 }
