@@ -287,4 +287,20 @@ async fn responses_made_per_request_are_compressed_when_big_enough_to_gain() {
         assert!(compressed.body.len() < plain.body.len() / 2, "{accept}");
         assert_eq!(decoded(&compressed), plain.body, "{accept}");
     }
+    // At the fastest level, which a gzip header records (its XFL byte: 4 for the fastest, 0 for
+    // the default level kept pages use); so are search answers, which are made per search.
+    assert_eq!(gzip_level_byte(&app, "/api/fixes").await, 4);
+    assert_eq!(gzip_level_byte(&app, "/api/search?q=task%20offload").await, 4);
+    assert_eq!(
+        gzip_level_byte(&app, "/kb/tcp-checksum-offload-vs-task-offload").await,
+        0,
+        "a kept page"
+    );
+}
+
+/// The XFL byte of the gzip header of `uri`'s response.
+async fn gzip_level_byte(app: &TestApp, uri: &str) -> u8 {
+    let r = get_accepting(app, uri, "gzip", None).await;
+    assert_eq!(r.header("content-encoding"), "gzip", "{uri}");
+    r.body[8]
 }
