@@ -32,19 +32,9 @@ start_fixkb "$content" "$RUN/data" "$RUN/native.log"
 stop_fixkb
 
 log "starting fixkb under callgrind"
-port=$(free_port)
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
-    "$BIN" serve --bind "127.0.0.1:$port" --content "$content" --data "$RUN/data" \
-    --search-cache-mb 0 2>"$RUN/valgrind.log" >/dev/null &
-pid=$!
-STARTED_PIDS+=("$pid")
-until curl -sf -o /dev/null --max-time 30 "http://127.0.0.1:$port/healthz"; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        tail -20 "$RUN/valgrind.log" >&2
-        exit 1
-    fi
-    sleep 1
-done
+FIXKB_WRAPPER="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$out" \
+    FIXKB_EXTRA="--search-cache-mb 0" start_fixkb "$content" "$RUN/data" "$RUN/valgrind.log"
+pid=$FIXKB_PID port=$FIXKB_PORT
 
 request_all() {
     local path

@@ -65,7 +65,7 @@ corpus_dir() {
 }
 
 # start_fixkb CONTENT DATA LOG: starts the release binary on a free port (extra flags in
-# FIXKB_EXTRA); sets FIXKB_PID,
+# FIXKB_EXTRA; FIXKB_WRAPPER, a command to run it under, such as valgrind); sets FIXKB_PID,
 # FIXKB_PORT and FIXKB_STARTUP_S (seconds until /healthz answered).
 start_fixkb() {
     local content=$1 data=$2 logfile=$3
@@ -73,8 +73,8 @@ start_fixkb() {
     mkdir -p "$data"
     local started
     started=$(date +%s.%N)
-    # shellcheck disable=SC2086 # FIXKB_EXTRA holds extra flags, split on spaces
-    "$BIN" serve --bind "127.0.0.1:$FIXKB_PORT" --content "$content" --data "$data" ${FIXKB_EXTRA:-} \
+    # shellcheck disable=SC2086 # FIXKB_WRAPPER and FIXKB_EXTRA are split on spaces
+    ${FIXKB_WRAPPER:-} "$BIN" serve --bind "127.0.0.1:$FIXKB_PORT" --content "$content" --data "$data" ${FIXKB_EXTRA:-} \
         2>"$logfile" >/dev/null &
     FIXKB_PID=$!
     STARTED_PIDS+=("$FIXKB_PID")
