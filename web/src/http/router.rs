@@ -87,7 +87,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Compression for the responses that are not kept (suggestions, JSON APIs, feeds): each is
-/// made for one request, so it is compressed at the fastest level (brotli 1, gzip 1), as
+/// made for one request, so it is compressed at `encoding::FAST_LEVEL` (brotli 1, gzip 1), as
 /// search answers are (`encoding::Encoded::answer`). The layer's default, brotli 4 with its
 /// tables allocated and zeroed for every response, was two thirds of a suggestion's
 /// instructions (BENCHMARKS.md). Bodies under `encoding::MIN_COMPRESSED` go as they are, as
@@ -100,7 +100,7 @@ fn compression() -> CompressionLayer<impl Predicate> {
         .and(NotForContentType::SSE)
         .and(not_sent_as_is);
     CompressionLayer::new()
-        .quality(CompressionLevel::Precise(1))
+        .quality(CompressionLevel::Precise(crate::encoding::FAST_LEVEL as i32))
         .compress_when(when)
 }
 
