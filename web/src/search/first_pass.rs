@@ -22,6 +22,9 @@ use super::union;
 mod by_word;
 mod top;
 
+#[cfg(test)]
+mod fuzz;
+
 use by_word::ByWord;
 use top::Top;
 
