@@ -1,13 +1,15 @@
 //! One term in one field, scored by BM25 exactly as tantivy's boosted `TermQuery`, but with a
 //! scorer type this crate can name.
 //!
-//! The field unions (`union.rs`) read every posting of a word's fields when they drive the first
-//! pass: tens of thousands per search at 100k articles. Through `Box<dyn Scorer>` each posting
-//! costs three virtual calls (document, score, advance); with a named type the union can
-//! downcast once per window and read the postings in a loop the compiler inlines.
+//! The field unions (`union.rs`) and the word-by-word first pass read every posting of a
+//! word's fields: tens of thousands per search at 100k articles. Through `Box<dyn Scorer>` each
+//! posting costs three virtual calls (document, score, advance); with a named type they can
+//! downcast once per window and read the postings a block at a time
+//! ([`TermScorer::for_each_before`]), straight from the decoded arrays.
 
+use tantivy::directory::OwnedBytes;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::postings::BlockSegmentPostings;
 use tantivy::query::{Bm25Weight, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
@@ -66,22 +68,25 @@ impl FieldTermWeight {
         let field = self.term.field();
         let Some(postings) = reader
             .inverted_index(field)?
-            .read_postings(&self.term, self.option)?
+            .read_block_postings(&self.term, self.option)?
         else {
             return Ok(None);
         };
+        // The lengths as stored (a byte a document, which tantivy's `FieldNormReader` reads),
+        // indexed here without its check for a constant stand-in at every posting.
         let norms = match self.bm25 {
-            Some(_) => reader.fieldnorms_readers().get_field(field)?,
+            Some(_) => match reader.fieldnorms_readers().get_inner_file().open_read(field) {
+                Some(file) => Some(file.read_bytes()?),
+                None => None,
+            },
             None => None,
         };
-        let counted = norms.is_some();
-        let norms = norms.unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
         // As tantivy's `BoostQuery` over a `TermQuery`: the outer boost times this term's.
         let bm25 = self.bm25.as_ref().map(|w| w.boost_by(boost * self.boost));
         Ok(Some(TermScorer {
             postings,
+            cur: 0,
             norms,
-            counted,
             bm25,
         }))
     }
@@ -104,7 +109,7 @@ impl Weight for FieldTermWeight {
             return Err(no_match(doc));
         }
         Ok(match &scorer.bm25 {
-            Some(bm25) => bm25.explain(scorer.norms.fieldnorm_id(doc), scorer.postings.term_freq()),
+            Some(bm25) => bm25.explain(scorer.norm(doc), scorer.term_freq()),
             None => Explanation::new("unscored", 1.0),
         })
     }
@@ -116,31 +121,57 @@ fn no_match(doc: DocId) -> tantivy::TantivyError {
 
 /// The postings of a [`FieldTerm`] in one segment.
 pub struct TermScorer {
-    postings: SegmentPostings,
-    norms: FieldNormReader,
-    /// Whether `norms` are the field's token counts (not a constant stand-in).
-    counted: bool,
+    /// The current block of postings, decoded. The last block is padded with `TERMINATED`.
+    postings: BlockSegmentPostings,
+    /// The current posting's place in the block (as tantivy's `SegmentPostings` keeps it).
+    cur: usize,
+    /// The field's length id of each document; `None` when the field keeps none (every
+    /// document then counts as one token) or scoring is off.
+    norms: Option<OwnedBytes>,
     bm25: Option<Bm25Weight>,
 }
 
+/// Postings in a full block.
+const BLOCK: usize = 128;
+
+/// The length id of a field of one token: what a field that keeps no lengths counts as (as
+/// tantivy's constant `FieldNormReader` does).
+const ONE: u8 = 1;
+
 impl DocSet for TermScorer {
+    // As tantivy's `SegmentPostings`, over the same block cursor.
     #[inline]
     fn advance(&mut self) -> DocId {
-        self.postings.advance()
+        if self.cur == BLOCK - 1 {
+            self.cur = 0;
+            self.postings.advance();
+        } else {
+            self.cur += 1;
+        }
+        self.doc()
     }
 
     #[inline]
     fn seek(&mut self, target: DocId) -> DocId {
-        self.postings.seek(target)
+        if self.doc() >= target {
+            return self.doc();
+        }
+        // The next posting is often the one: try it before the skip list.
+        self.cur = (self.cur + 1).min(BLOCK - 1);
+        if self.doc() >= target {
+            return self.doc();
+        }
+        self.cur = self.postings.seek(target);
+        self.doc()
     }
 
     #[inline]
     fn doc(&self) -> DocId {
-        self.postings.doc()
+        self.postings.doc(self.cur)
     }
 
     fn size_hint(&self) -> u32 {
-        self.postings.size_hint()
+        self.postings.doc_freq()
     }
 }
 
@@ -157,7 +188,7 @@ impl TermScorer {
         let Some(bm25) = &self.bm25 else {
             return 1.0;
         };
-        if !self.counted {
+        if self.norms.is_none() {
             return bm25.score(0, u32::MAX);
         }
         (0..=u8::MAX)
@@ -170,16 +201,73 @@ impl TermScorer {
             })
             .fold(0.0, Score::max)
     }
+
+    fn term_freq(&self) -> u32 {
+        self.postings.freq(self.cur)
+    }
+
+    /// The length id of `doc`'s field.
+    #[inline]
+    fn norm(&self, doc: DocId) -> u8 {
+        self.norms
+            .as_ref()
+            .and_then(|norms| norms.as_slice().get(doc as usize).copied())
+            .unwrap_or(ONE)
+    }
+
+    fn bm25_score(&self, doc: DocId, tf: u32) -> Score {
+        match &self.bm25 {
+            Some(bm25) => bm25.score(self.norm(doc), tf),
+            None => 1.0,
+        }
+    }
+
+    /// Calls `each(doc, score)` for every posting from the current one up to `end` (excluded),
+    /// and leaves the scorer on its first document at or after `end`. Gives the scores of
+    /// [`Scorer::score`], a block at a time, without a check per posting for the block's end.
+    #[inline]
+    pub fn for_each_before(&mut self, end: DocId, mut each: impl FnMut(DocId, Score)) {
+        loop {
+            let docs = self.postings.docs();
+            let freqs = self.postings.freqs();
+            // Documents are sorted: find where the run stops, then read it without a check per
+            // posting. Frequencies are absent when the field has none (then each is 1).
+            let from = self.cur.min(docs.len());
+            let i = from + docs[from..].partition_point(|&doc| doc < end);
+            let run = &docs[from..i];
+            match (&self.bm25, &self.norms, freqs.get(from..i)) {
+                (Some(bm25), Some(norms), Some(tfs)) => {
+                    let norms = norms.as_slice();
+                    for (&doc, &tf) in run.iter().zip(tfs) {
+                        let id = norms.get(doc as usize).copied().unwrap_or(ONE);
+                        each(doc, bm25.score(id, tf));
+                    }
+                }
+                (Some(_), _, _) => {
+                    for (k, &doc) in run.iter().enumerate() {
+                        let tf = freqs.get(from + k).copied().unwrap_or(1);
+                        each(doc, self.bm25_score(doc, tf));
+                    }
+                }
+                (None, _, _) => run.iter().for_each(|&doc| each(doc, 1.0)),
+            }
+            // Stopped inside the block, or at the end of the last one (which is padded with
+            // `TERMINATED`, so the scorer is then done): stay there.
+            if i < docs.len() || docs.len() < BLOCK {
+                self.cur = i;
+                return;
+            }
+            self.cur = 0;
+            self.postings.advance();
+        }
+    }
 }
 
 impl Scorer for TermScorer {
     #[inline]
     fn score(&mut self) -> Score {
         match &self.bm25 {
-            Some(bm25) => bm25.score(
-                self.norms.fieldnorm_id(self.postings.doc()),
-                self.postings.term_freq(),
-            ),
+            Some(bm25) => bm25.score(self.norm(self.doc()), self.term_freq()),
             None => 1.0,
         }
     }
@@ -189,7 +277,7 @@ impl Scorer for TermScorer {
 mod tests {
     use tantivy::collector::TopDocs;
     use tantivy::query::{BoostQuery, TermQuery};
-    use tantivy::schema::{Field, Schema, TEXT};
+    use tantivy::schema::{Field, STRING, Schema, TEXT};
     use tantivy::{Index, doc};
 
     use super::*;
@@ -240,6 +328,76 @@ mod tests {
             .unwrap();
         assert_eq!(explained.value(), ours[0].0);
         assert!(weight.explain(searcher.segment_reader(0), 2).is_err());
+    }
+
+    #[test]
+    fn reading_a_block_at_a_time_gives_the_postings_and_scores_of_advancing() {
+        // "quux" in every third text (a partial last block), repeated more or less; "zorp" in
+        // 256 (two full blocks, then nothing); and whole texts in a field without frequencies.
+        let mut builder = Schema::builder();
+        let text = builder.add_text_field("text", TEXT);
+        let whole = builder.add_text_field("whole", STRING);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        for i in 0..1_000usize {
+            let quux = if i % 3 == 0 {
+                "quux ".repeat(1 + i % 4)
+            } else {
+                String::new()
+            };
+            let zorp = if i < 512 && i % 2 == 0 { "zorp" } else { "" };
+            let filler = "filler ".repeat(i % 7);
+            let kind = if i % 2 == 0 { "even" } else { "odd" };
+            writer
+                .add_document(doc!(text => format!("{quux} {zorp} {filler}"), whole => kind))
+                .unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let reader = searcher.segment_reader(0);
+        let terms = [
+            Term::from_field_text(text, "quux"),
+            Term::from_field_text(text, "zorp"),
+            Term::from_field_text(whole, "even"),
+        ];
+        for term in terms {
+            let word = format!("{term:?}");
+            let weight = FieldTerm::new(term, 1.3)
+                .weight(EnableScoring::enabled_from_searcher(&searcher))
+                .unwrap();
+            let walked = {
+                let mut scorer = weight.scorer(reader, 1.0).unwrap();
+                let mut all = Vec::new();
+                while scorer.doc() != tantivy::TERMINATED {
+                    all.push((scorer.doc(), scorer.score()));
+                    scorer.advance();
+                }
+                all
+            };
+            assert!(walked.len() >= 256, "{word}");
+            // Windows of every size from 1 to 300 documents, some after a seek.
+            for step in [1, 7, 128, 129, 300] {
+                let mut scorer = weight.scorer(reader, 1.0).unwrap();
+                let scorer = scorer.downcast_mut::<TermScorer>().unwrap();
+                let mut read = Vec::new();
+                let mut end = 0;
+                while scorer.doc() != tantivy::TERMINATED {
+                    end += step;
+                    if end % 5 == 0 {
+                        scorer.seek(end - step);
+                    }
+                    scorer.for_each_before(end, |doc, score| read.push((doc, score)));
+                    assert!(scorer.doc() >= end, "{word}, step {step}");
+                }
+                assert_eq!(read, walked, "{word}, step {step}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_without_lengths_counts_as_one_token() {
+        assert_eq!(FieldNormReader::fieldnorm_to_id(1), ONE);
+        assert_eq!(FieldNormReader::constant(10, 1).fieldnorm_id(3), ONE);
     }
 
     #[test]

@@ -205,24 +205,25 @@ impl Window {
         for scorer in scorers {
             // Most children are single terms: read those without a virtual call per posting.
             match scorer.downcast_mut::<TermScorer>() {
-                Some(term) => self.add(term, end),
-                None => self.add(scorer.as_mut(), end),
+                Some(term) => term.for_each_before(end, |doc, s| self.add(doc, s)),
+                None => {
+                    let mut doc = scorer.doc();
+                    while doc < end {
+                        self.add(doc, scorer.score());
+                        doc = scorer.advance();
+                    }
+                }
             }
         }
     }
 
-    /// Adds `scorer`'s documents before `end` (the window's end).
+    /// Adds a document of the window with its score.
     #[inline]
-    fn add<S: Scorer + ?Sized>(&mut self, scorer: &mut S, end: DocId) {
-        let mut doc = scorer.doc();
-        while doc < end {
-            let d = (doc - self.start) as usize;
-            let s = scorer.score();
-            self.bits[d / 64] |= 1 << (d % 64);
-            self.best[d] = self.best[d].max(s);
-            self.sum[d] += s;
-            doc = scorer.advance();
-        }
+    fn add(&mut self, doc: DocId, s: Score) {
+        let d = (doc - self.start) as usize;
+        self.bits[d / 64] |= 1 << (d % 64);
+        self.best[d] = self.best[d].max(s);
+        self.sum[d] += s;
     }
 
     /// The next document at or after `target` in the window, with its (best, sum); the entries

@@ -207,26 +207,27 @@ impl Window {
     fn add(&mut self, scorer: &mut Box<dyn Scorer>, end: DocId) {
         // Most fields are single terms: read those without a virtual call per posting.
         match scorer.downcast_mut::<TermScorer>() {
-            Some(term) => self.add_from(term, end),
-            None => self.add_from(scorer.as_mut(), end),
+            Some(term) => term.for_each_before(end, |doc, s| self.add_posting(doc, s)),
+            None => {
+                let mut doc = scorer.doc();
+                while doc < end {
+                    self.add_posting(doc, scorer.score());
+                    doc = scorer.advance();
+                }
+            }
         }
     }
 
     #[inline]
-    fn add_from<S: Scorer + ?Sized>(&mut self, scorer: &mut S, end: DocId) {
-        let mut doc = scorer.doc();
-        while doc < end {
-            let s = scorer.score();
-            let d = (doc - self.start) as usize;
-            self.seen[d / 64] |= 1 << (d % 64);
-            let entry = &mut self.word[d];
-            // Scores are never NaN: `max` without its NaN handling.
-            if s > entry.0 {
-                entry.0 = s;
-            }
-            entry.1 += s;
-            doc = scorer.advance();
+    fn add_posting(&mut self, doc: DocId, s: Score) {
+        let d = (doc - self.start) as usize;
+        self.seen[d / 64] |= 1 << (d % 64);
+        let entry = &mut self.word[d];
+        // Scores are never NaN: `max` without its NaN handling.
+        if s > entry.0 {
+            entry.0 = s;
         }
+        entry.1 += s;
     }
 
     /// Adds the current word's score to the totals of the documents it matched, which makes

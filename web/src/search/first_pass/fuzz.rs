@@ -56,7 +56,7 @@ fn article(i: u64, edit: u64) -> String {
         let place = PLACES[(r >> 10) as usize % PLACES.len()];
         let times = 1 + (r >> 20) as usize % 5;
         // Hyper-V makes a word whose fields include phrases ("hyper v").
-        let word = if k == 4 && (r >> 30) % 3 == 0 {
+        let word = if k == 4 && (r >> 30).is_multiple_of(3) {
             "Hyper-V"
         } else {
             word
