@@ -167,8 +167,9 @@ machine_summary() {
     echo "- machine: $(nproc) cores, $cpu, $ram RAM, $(uname -sr)"
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); fixkb $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- web Cargo.toml || echo ' + uncommitted changes')"
     local wrk=none nginx=none oha=none
-    command -v wrk >/dev/null && wrk=$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)
-    command -v nginx >/dev/null && nginx=$(nginx -v 2>&1)
-    command -v oha >/dev/null && oha=$(oha --version 2>&1 | head -1)
+    # `wrk --version` prints its version, then its usage, and exits 1: not a failure here.
+    command -v wrk >/dev/null && wrk=$({ wrk --version 2>&1 || true; } | head -1 | cut -d' ' -f1-2)
+    command -v nginx >/dev/null && nginx=$({ nginx -v 2>&1 || true; })
+    command -v oha >/dev/null && oha=$({ oha --version 2>&1 || true; } | head -1)
     echo "- tools: wrk: $wrk; nginx: $nginx; oha: $oha"
 }

@@ -1,4 +1,4 @@
-//! Time-boxed property fuzzing for the parsers and escapers (test builds only).
+//! Time-boxed property fuzzing for the parsers, the escapers and the search (test builds only).
 //!
 //! cargo-fuzz needs a nightly toolchain, which this project does not assume, so each fuzz
 //! target is a proptest strategy run in rounds until a time budget is spent. The default
