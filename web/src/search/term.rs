@@ -119,6 +119,23 @@ fn no_match(doc: DocId) -> tantivy::TantivyError {
     tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match"))
 }
 
+/// Calls `each(doc, score)` for `scorer`'s documents before `end` and leaves it on its first
+/// document at or after `end`: a block at a time when it is a [`TermScorer`] (most fields are
+/// single terms), otherwise one by one through its virtual calls.
+#[inline]
+pub fn read_before(scorer: &mut dyn Scorer, end: DocId, mut each: impl FnMut(DocId, Score)) {
+    match scorer.downcast_mut::<TermScorer>() {
+        Some(term) => term.for_each_before(end, each),
+        None => {
+            let mut doc = scorer.doc();
+            while doc < end {
+                each(doc, scorer.score());
+                doc = scorer.advance();
+            }
+        }
+    }
+}
+
 /// The postings of a [`FieldTerm`] in one segment.
 pub struct TermScorer {
     /// The current block of postings, decoded. The last block is padded with `TERMINATED`.

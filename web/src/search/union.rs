@@ -24,7 +24,7 @@
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, QueryClone, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
-use super::term::TermScorer;
+use super::term::{self, TermScorer};
 
 /// Matches documents matching any child; scores them by sum, or like disjunction-max.
 #[derive(Debug)]
@@ -203,17 +203,7 @@ impl Window {
         self.word = 0;
         let end = start.saturating_add(WINDOW);
         for scorer in scorers {
-            // Most children are single terms: read those without a virtual call per posting.
-            match scorer.downcast_mut::<TermScorer>() {
-                Some(term) => term.for_each_before(end, |doc, s| self.add(doc, s)),
-                None => {
-                    let mut doc = scorer.doc();
-                    while doc < end {
-                        self.add(doc, scorer.score());
-                        doc = scorer.advance();
-                    }
-                }
-            }
+            term::read_before(scorer.as_mut(), end, |doc, s| self.add(doc, s));
         }
     }
 

@@ -17,7 +17,7 @@
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use crate::search::term::TermScorer;
+use crate::search::term;
 use crate::search::union::SeekUnion;
 
 /// One word: its fields' weights and the union's tie (`None`: summed).
@@ -205,17 +205,7 @@ impl Window {
     /// Adds one field's documents before `end` to the current word, leaving the field on its
     /// first document at or after `end`.
     fn add(&mut self, scorer: &mut Box<dyn Scorer>, end: DocId) {
-        // Most fields are single terms: read those without a virtual call per posting.
-        match scorer.downcast_mut::<TermScorer>() {
-            Some(term) => term.for_each_before(end, |doc, s| self.add_posting(doc, s)),
-            None => {
-                let mut doc = scorer.doc();
-                while doc < end {
-                    self.add_posting(doc, scorer.score());
-                    doc = scorer.advance();
-                }
-            }
-        }
+        term::read_before(scorer.as_mut(), end, |doc, s| self.add_posting(doc, s));
     }
 
     #[inline]
