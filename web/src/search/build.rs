@@ -361,7 +361,11 @@ impl<'a> Builder<'a> {
         }
         // Synonyms (single words or phrases) of anything typed.
         let token_texts: Vec<String> = tagged.iter().map(|t| t.1.clone()).collect();
+        // Words the synonym table knows ("hyperv" for Hyper-V) are not typos, whatever the
+        // index's vocabulary says.
+        let mut known: HashSet<usize> = HashSet::new();
         for (member, range) in self.synonyms.expansions(&token_texts) {
+            known.extend(tagged[range.clone()].iter().map(|t| t.0));
             if let Some(q) = self.phrase_anywhere(&member.raw, w.synonym, Some(highlight)) {
                 let words: HashSet<usize> = tagged[range].iter().map(|t| t.0).collect();
                 let all_common = words.iter().all(|w| common_words.contains(w));
@@ -375,7 +379,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        self.corrections(parsed, input, [should, optional], highlight)
+        self.corrections(parsed, input, &known, [should, optional], highlight)
     }
 
     fn doc_freq(&self, field: Field, text: &str) -> u64 {

@@ -85,7 +85,7 @@ tags: [networking]
 - [Even more](access.md): network connectivity lost.
 ";
 
-const SYNONYMS: &str = "groups = [[\"LSO\", \"large send offload\", \"TCP segmentation offload\", \"TSO\"], [\"SCVMM\", \"Virtual Machine Manager\"]]\n";
+const SYNONYMS: &str = "groups = [[\"LSO\", \"large send offload\", \"TCP segmentation offload\", \"TSO\"], [\"SCVMM\", \"Virtual Machine Manager\"], [\"Hyper-V\", \"hyperv\"]]\n";
 
 fn fixture() -> (tempfile::TempDir, Library) {
     library(&[
@@ -208,6 +208,18 @@ fn typos_still_find_and_suggest_a_correction() {
         index.search(&lib, &SearchRequest::new("offload")).suggestion,
         None
     );
+}
+
+#[test]
+fn a_word_the_synonyms_know_is_not_corrected() {
+    // "hyperv" is in no article (they write Hyper-V) but is one of its synonyms: the typo next
+    // to it is corrected, it is not turned into "hyper".
+    let (_d, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let r = index.search(&lib, &SearchRequest::new("hyperv ofload"));
+    assert_eq!(r.hits.first().map(|h| h.slug.as_str()), Some("offload"));
+    assert_eq!(r.suggestion.as_deref(), Some("hyperv offload"));
+    assert_eq!(index.search(&lib, &SearchRequest::new("hyperv")).suggestion, None);
 }
 
 #[test]

@@ -4,11 +4,14 @@
 use super::*;
 
 impl Builder<'_> {
-    /// Typo and prefix expansions for words the index does not know (or barely knows).
+    /// Typo and prefix expansions for words the index does not know (or barely knows); the
+    /// words at `known` (indexes into `parsed.words`, found in the synonym table) are completed
+    /// while typed but never corrected.
     pub(super) fn corrections(
         &mut self,
         parsed: &ParsedQuery,
         input: &str,
+        known: &HashSet<usize>,
         [should, optional]: [&mut Clauses; 2],
         highlight: &mut Highlight,
     ) -> Option<String> {
@@ -38,7 +41,7 @@ impl Builder<'_> {
             }
             // Short words are too close to too many others to correct; a rare long word next
             // to a common one is likely a typo of it ("conection").
-            if df > 2 || u.len() < 4 || (df > 0 && u.len() < 6) {
+            if df > 2 || u.len() < 4 || (df > 0 && u.len() < 6) || known.contains(&i) {
                 continue;
             }
             let max = if u.len() >= 8 { 2 } else { 1 };
