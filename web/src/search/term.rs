@@ -379,7 +379,7 @@ mod tests {
         ];
         for term in terms {
             let word = format!("{term:?}");
-            let weight = FieldTerm::new(term, 1.3)
+            let weight = FieldTerm::new(term.clone(), 1.3)
                 .weight(EnableScoring::enabled_from_searcher(&searcher))
                 .unwrap();
             let walked = {
@@ -392,6 +392,22 @@ mod tests {
                 all
             };
             assert!(walked.len() >= 256, "{word}");
+            // Advancing is ours too: tantivy's boosted term query is the reference for both.
+            let theirs = {
+                let query =
+                    BoostQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)), 1.3);
+                let weight = query
+                    .weight(EnableScoring::enabled_from_searcher(&searcher))
+                    .unwrap();
+                let mut scorer = weight.scorer(reader, 1.0).unwrap();
+                let mut all = Vec::new();
+                while scorer.doc() != tantivy::TERMINATED {
+                    all.push((scorer.doc(), scorer.score()));
+                    scorer.advance();
+                }
+                all
+            };
+            assert_eq!(walked, theirs, "{word}");
             // Windows of every size from 1 to 300 documents, some after a seek.
             for step in [1, 7, 128, 129, 300] {
                 let mut scorer = weight.scorer(reader, 1.0).unwrap();
