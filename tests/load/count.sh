@@ -47,8 +47,8 @@ wait "$pid"
 grep -v '^ready' "$work/log" | grep -v '^==' >&2 || true
 python3 "$ROOT/tests/load/callgrind_parts.py" "$out" \
     "search_with=the searches" \
-    "first_pass::first_pass=first pass" \
-    "by_word::Window::add=  reading postings word by word" \
+    "first_pass::first_pass_reading=first pass" \
+    "by_word::ByWord::for_each_match=  reading word by word" \
     "facets::SegmentCounter as tantivy::collector::SegmentCollector>::collect_block=  facet counts" \
     "execute::coordinate=coordination" \
     "Snippeter::snippet=snippets" \

@@ -56,10 +56,27 @@ pub fn first_pass<F: Collector>(
     facets: &F,
     walk: bool,
 ) -> tantivy::Result<Found<F::Fruit>> {
+    let read = (!walk).then_some(by_word::SEEK_COST);
+    first_pass_reading(searcher, query, common, window, facets, read)
+}
+
+/// As [`first_pass`]: walked when `by_word` is `None`, else read word by word, the common
+/// words read in a window when it has a match per `by_word` of their postings (see
+/// `by_word::SEEK_COST`; tests force either way). Kept out of line so that profiles
+/// (`tests/load/count.sh`) show the first pass as one function.
+#[inline(never)]
+fn first_pass_reading<F: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    common: &[Box<dyn Query>],
+    window: usize,
+    facets: &F,
+    by_word: Option<u64>,
+) -> tantivy::Result<Found<F::Fruit>> {
     let scoring = EnableScoring::enabled_from_searcher(searcher);
-    let planned = match walk {
-        false => ByWord::plan(query, common, scoring)?,
-        true => None,
+    let planned = match by_word {
+        Some(seek_cost) => ByWord::plan(query, common, scoring)?.map(|p| p.seek_cost(seek_cost)),
+        None => None,
     };
     let plan = match planned {
         Some(by_word) => Plan::ByWord(by_word),
@@ -235,14 +252,25 @@ mod tests {
             let planned = ByWord::plan(query.as_ref(), &built.common, scoring).unwrap();
             assert_eq!(planned.is_some(), word_only.contains(q), "{q}");
             for window in [1, 10, 500, 5_000] {
-                let by_word =
-                    first_pass(&searcher, query.as_ref(), &built.common, window, &facets, false).unwrap();
                 let walked =
                     first_pass(&searcher, query.as_ref(), &built.common, window, &facets, true).unwrap();
                 assert!(walked.total > 0, "{q}");
-                assert_eq!(by_word.top, walked.top, "{q}, window {window}");
-                assert_eq!(by_word.total, walked.total, "{q}");
-                assert_eq!(by_word.facets, walked.facets, "{q}");
+                // The common words sought for each match, read where the window's matches are
+                // dense enough (as served), read in every window.
+                for read in [0, by_word::SEEK_COST, u64::MAX] {
+                    let by_word = first_pass_reading(
+                        &searcher,
+                        query.as_ref(),
+                        &built.common,
+                        window,
+                        &facets,
+                        Some(read),
+                    )
+                    .unwrap();
+                    assert_eq!(by_word.top, walked.top, "{q}, window {window}, read {read}");
+                    assert_eq!(by_word.total, walked.total, "{q}, read {read}");
+                    assert_eq!(by_word.facets, walked.facets, "{q}, read {read}");
+                }
             }
         }
     }
@@ -308,7 +336,10 @@ mod tests {
         assert_eq!(built.common.len(), 1, "alpha is common");
         let facets = index.facet_tables.collector(&searcher).unwrap();
         for window in 1..=100 {
-            let found = first_pass(&searcher, query.as_ref(), &built.common, window, &facets, false).unwrap();
+            // The common words sought match by match, where the pruning happens.
+            let found =
+                first_pass_reading(&searcher, query.as_ref(), &built.common, window, &facets, Some(0))
+                    .unwrap();
             let walked = first_pass(&searcher, query.as_ref(), &built.common, window, &facets, true).unwrap();
             // Every match scored with the common words: the first pass as it was before pruning.
             let every = tantivy::query::BooleanQuery::new(vec![

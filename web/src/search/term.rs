@@ -123,13 +123,27 @@ fn no_match(doc: DocId) -> tantivy::TantivyError {
 /// document at or after `end`: a block at a time when it is a [`TermScorer`] (most fields are
 /// single terms), otherwise one by one through its virtual calls.
 #[inline]
-pub fn read_before(scorer: &mut dyn Scorer, end: DocId, mut each: impl FnMut(DocId, Score)) {
+pub fn read_before(scorer: &mut dyn Scorer, end: DocId, each: impl FnMut(DocId, Score)) {
+    read_before_where(scorer, end, |_| true, each);
+}
+
+/// As [`read_before`], but only for the documents `keep` wants: the others are passed over
+/// without being scored (for a common word, whose score only matters to the matches).
+#[inline]
+pub fn read_before_where(
+    scorer: &mut dyn Scorer,
+    end: DocId,
+    keep: impl Fn(DocId) -> bool,
+    mut each: impl FnMut(DocId, Score),
+) {
     match scorer.downcast_mut::<TermScorer>() {
-        Some(term) => term.for_each_before(end, each),
+        Some(term) => term.for_each_before(end, keep, each),
         None => {
             let mut doc = scorer.doc();
             while doc < end {
-                each(doc, scorer.score());
+                if keep(doc) {
+                    each(doc, scorer.score());
+                }
                 doc = scorer.advance();
             }
         }
@@ -239,11 +253,17 @@ impl TermScorer {
         }
     }
 
-    /// Calls `each(doc, score)` for every posting from the current one up to `end` (excluded),
-    /// and leaves the scorer on its first document at or after `end`. Gives the scores of
-    /// [`Scorer::score`], a block at a time, without a check per posting for the block's end.
+    /// Calls `each(doc, score)` for every posting from the current one up to `end` (excluded)
+    /// that `keep` wants, and leaves the scorer on its first document at or after `end`. Gives
+    /// the scores of [`Scorer::score`], a block at a time, without a check per posting for the
+    /// block's end; the postings `keep` refuses are not scored.
     #[inline]
-    pub fn for_each_before(&mut self, end: DocId, mut each: impl FnMut(DocId, Score)) {
+    pub fn for_each_before(
+        &mut self,
+        end: DocId,
+        keep: impl Fn(DocId) -> bool,
+        mut each: impl FnMut(DocId, Score),
+    ) {
         loop {
             let docs = self.postings.docs();
             let freqs = self.postings.freqs();
@@ -256,17 +276,24 @@ impl TermScorer {
                 (Some(bm25), Some(norms), Some(tfs)) => {
                     let norms = norms.as_slice();
                     for (&doc, &tf) in run.iter().zip(tfs) {
-                        let id = norms.get(doc as usize).copied().unwrap_or(ONE);
-                        each(doc, bm25.score(id, tf));
+                        if keep(doc) {
+                            let id = norms.get(doc as usize).copied().unwrap_or(ONE);
+                            each(doc, bm25.score(id, tf));
+                        }
                     }
                 }
                 (Some(_), _, _) => {
                     for (k, &doc) in run.iter().enumerate() {
-                        let tf = freqs.get(from + k).copied().unwrap_or(1);
-                        each(doc, self.bm25_score(doc, tf));
+                        if keep(doc) {
+                            let tf = freqs.get(from + k).copied().unwrap_or(1);
+                            each(doc, self.bm25_score(doc, tf));
+                        }
                     }
                 }
-                (None, _, _) => run.iter().for_each(|&doc| each(doc, 1.0)),
+                (None, _, _) => run
+                    .iter()
+                    .filter(|&&doc| keep(doc))
+                    .for_each(|&doc| each(doc, 1.0)),
             }
             // Stopped inside the block, or at the end of the last one (which is padded with
             // `TERMINATED`, so the scorer is then done): stay there.
@@ -419,11 +446,23 @@ mod tests {
                     if end % 5 == 0 {
                         scorer.seek(end - step);
                     }
-                    scorer.for_each_before(end, |doc, score| read.push((doc, score)));
+                    scorer.for_each_before(end, |_| true, |doc, score| read.push((doc, score)));
                     assert!(scorer.doc() >= end, "{word}, step {step}");
                 }
                 assert_eq!(read, walked, "{word}, step {step}");
             }
+            // Only the documents wanted, in windows of 100: the others are passed over.
+            let keep = |doc: DocId| doc % 5 != 1;
+            let mut scorer = weight.scorer(reader, 1.0).unwrap();
+            let mut read = Vec::new();
+            let mut end = 0;
+            while scorer.doc() != tantivy::TERMINATED {
+                end += 100;
+                read_before_where(scorer.as_mut(), end, keep, |doc, score| read.push((doc, score)));
+            }
+            let wanted: Vec<(DocId, Score)> = walked.iter().copied().filter(|p| keep(p.0)).collect();
+            assert!(wanted.len() < walked.len(), "{word}");
+            assert_eq!(read, wanted, "{word}");
         }
     }
 

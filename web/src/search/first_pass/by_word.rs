@@ -31,6 +31,8 @@ pub struct ByWord {
     words: Vec<Word>,
     /// The common words, which only add to matches.
     common: Vec<Word>,
+    /// See [`SEEK_COST`].
+    seek_cost: u64,
 }
 
 impl ByWord {
@@ -61,7 +63,19 @@ impl ByWord {
         ) else {
             return Ok(None);
         };
-        Ok(Some(Self { words, common }))
+        Ok(Some(Self {
+            words,
+            common,
+            seek_cost: SEEK_COST,
+        }))
+    }
+
+    /// The same plan, the common words read in a window with a match per `postings` of them.
+    pub fn seek_cost(self, postings: u64) -> Self {
+        Self {
+            seek_cost: postings,
+            ..self
+        }
     }
 
     /// Each of `queries` as a word, if each is a [`SeekUnion`].
@@ -114,14 +128,14 @@ impl ByWord {
                 window.end_word(*tie);
             }
             let matches: u64 = window.matched.iter().map(|w| u64::from(w.count_ones())).sum();
-            let read = !common.is_empty() && matches * SEEK_COST >= per_window;
+            let read = !common.is_empty() && matches.saturating_mul(self.seek_cost) >= per_window;
             if read {
                 for (scorers, tie) in &mut common {
                     for scorer in scorers.iter_mut() {
                         if scorer.doc() < start {
                             scorer.seek(start);
                         }
-                        window.add(scorer, end);
+                        window.add_common(scorer, end);
                     }
                     window.end_common_word(*tie);
                 }
@@ -169,10 +183,11 @@ const BITS: usize = WINDOW as usize / 64;
 /// What seeking a common word's fields for one match costs, in postings read in a run: a
 /// window reads the common words' postings when it has at least one match per this many of
 /// them, and leaves the rest to be sought (and skipped where a match cannot make the window).
-/// Measured on the load mix at 100k articles (`fresh-searches … --each`, the two passes
-/// alternating query by query): 0 (always sought) 4.6% faster than walking document by
-/// document, 2: 5.4%, 4: 5.4%, 8: 7.4%, 16: 8.7%, 64: 4.3%.
-const SEEK_COST: u64 = 16;
+/// Reading only scores the window's matches ([`Window::add_common`]), so passing over a
+/// posting costs little more than decoding it. Counted on the load mix at 100k articles
+/// (`tests/load/count.sh`, instructions of the searches): 16 321.3 million (before reading
+/// scored only the matches: 320.5), 96 307.8, 256 307.6, 1,024 307.9, always read 308.1.
+pub const SEEK_COST: u64 = 256;
 
 /// Per document of the window, the current word's best and sum, and the totals so far. Every
 /// entry is zero between windows.
@@ -208,6 +223,16 @@ impl Window {
         term::read_before(scorer.as_mut(), end, |doc, s| self.add_posting(doc, s));
     }
 
+    /// As [`Window::add`] for a common word's field: only the window's matches are scored.
+    fn add_common(&mut self, scorer: &mut Box<dyn Scorer>, end: DocId) {
+        let (start, matched) = (self.start, self.matched);
+        let keep = |doc: DocId| {
+            let d = (doc - start) as usize;
+            matched[d / 64] >> (d % 64) & 1 == 1
+        };
+        term::read_before_where(scorer.as_mut(), end, keep, |doc, s| self.add_posting(doc, s));
+    }
+
     #[inline]
     fn add_posting(&mut self, doc: DocId, s: Score) {
         let d = (doc - self.start) as usize;
@@ -232,15 +257,12 @@ impl Window {
         }
     }
 
-    /// Adds the current common word's score to the documents it matched that are matches.
+    /// Adds the current common word's score to the matches it is in (it was only read for
+    /// them, see [`Window::add_common`]).
     fn end_common_word(&mut self, tie: Option<Score>) {
         for w in 0..BITS {
-            let seen = std::mem::take(&mut self.seen[w]);
-            for d in ones(w, seen) {
-                let score = combine(std::mem::take(&mut self.word[d]), tie);
-                if self.matched[w] & (1 << (d % 64)) != 0 {
-                    self.common[d] += score;
-                }
+            for d in ones(w, std::mem::take(&mut self.seen[w])) {
+                self.common[d] += combine(std::mem::take(&mut self.word[d]), tie);
             }
         }
     }
