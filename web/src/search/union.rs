@@ -448,6 +448,14 @@ impl DocSet for SeekUnionScorer {
     fn size_hint(&self) -> u32 {
         self.scorers.iter().map(|s| s.size_hint()).max().unwrap_or(0)
     }
+
+    /// What walking the union costs: walking each of its parts. (tantivy's default, the size
+    /// hint, made a union of phrases look cheap, since a phrase hints at few matches but costs
+    /// positions for every document holding its words: an intersection then drove its search
+    /// with the phrases and only probed the rare word.)
+    fn cost(&self) -> u64 {
+        self.scorers.iter().map(|s| s.cost()).sum()
+    }
 }
 
 /// The highest score `scorer` can give any document, when it is one of ours (a term or a union

@@ -249,3 +249,39 @@ fn probe_against_tantivy(scoring: bool) {
     // Without scoring, some probes stopped before probing every child.
     assert_eq!(early > 0, !scoring, "{early} probes left a child behind");
 }
+
+#[test]
+fn a_union_costs_what_its_parts_cost_so_a_rare_word_leads_an_intersection_with_phrases() {
+    // "red fox" in every document's field a and some of field c, "rare" in one in ten.
+    let (index, a, c) = index(2_000, |i| match i % 10 {
+        0 => ("red fox", "rare"),
+        1..=4 => ("red fox", "red fox"),
+        _ => ("red fox", "cat"),
+    });
+    let searcher = index.reader().unwrap().searcher();
+    let segment = searcher.segment_reader(0);
+    let enable = EnableScoring::enabled_from_searcher(&searcher);
+    let phrase = |field: Field| -> Box<dyn Query> {
+        Box::new(PhraseQuery::new(vec![
+            Term::from_field_text(field, "red"),
+            Term::from_field_text(field, "fox"),
+        ]))
+    };
+    let scorer = |q: &dyn Query| q.weight(enable).unwrap().scorer(segment, 1.0).unwrap();
+    let parts: u64 = [phrase(a), phrase(c)]
+        .iter()
+        .map(|p| scorer(p.as_ref()).cost())
+        .sum();
+    let union = scorer(&SeekUnion::sum(vec![phrase(a), phrase(c)]));
+    let rare = scorer(&SeekUnion::sum(vec![term(c, "rare")]));
+    assert_eq!(union.cost(), parts);
+    // A phrase hints at few matches (tantivy divides its words' by ten a word), fewer than
+    // the rare word's 200, but finding them costs positions in every document with both words.
+    assert!(
+        union.size_hint() < rare.size_hint(),
+        "{} {}",
+        union.size_hint(),
+        rare.size_hint()
+    );
+    assert!(union.cost() > rare.cost(), "{} {}", union.cost(), rare.cost());
+}
