@@ -46,7 +46,18 @@ pub struct Built {
     pub suggestion: Option<String>,
     /// Each distinct word: its weight (inverse document frequency) and a query matching the
     /// articles that contain it (or its synonyms, corrections, completions).
-    pub concepts: Vec<(f32, Box<dyn Query>)>,
+    pub concepts: Vec<Concept>,
+}
+
+/// One distinct word of the query, for coordination (see `execute`).
+pub struct Concept {
+    /// Its weight: inverse document frequency.
+    pub idf: f32,
+    /// Matches the articles that contain it (or its synonyms, corrections, completions).
+    pub query: Box<dyn Query>,
+    /// Which word of the first pass `query` is, when it is exactly one of them (see
+    /// `first_pass::WordSet`): the first pass then already knows which articles contain it.
+    pub word: Option<usize>,
 }
 
 /// Most of the query's words in one short field (title, symptoms): rewards the article whose
@@ -63,9 +74,18 @@ pub struct Coverage {
 
 /// One typed word while the query is being built.
 #[derive(Default)]
-struct Concept {
+struct Typed {
     idf: f32,
     queries: Vec<Box<dyn Query>>,
+    /// Where its first query went: the `i`th clause of the words that make a match, or the
+    /// `i`th common word.
+    clause: Option<Clause>,
+}
+
+#[derive(Clone, Copy)]
+enum Clause {
+    Word(usize),
+    Common(usize),
 }
 
 /// Builds tantivy queries against one searcher.
@@ -79,7 +99,7 @@ pub struct Builder<'a> {
     plain: TextAnalyzer,
     /// Per typed word, its concept (`None` for stop words and repeats).
     concept_of: Vec<Option<usize>>,
-    concepts: Vec<Concept>,
+    concepts: Vec<Typed>,
     /// The clauses of typed words most articles contain.
     common: Vec<Box<dyn Query>>,
     coverage: Vec<Coverage>,
@@ -135,6 +155,9 @@ impl<'a> Builder<'a> {
         }
         let common = std::mem::take(&mut self.common);
         let mut common_scores: Vec<Box<dyn Query>> = Vec::new();
+        // The first pass's words, in order: the clauses of `should`, then the common words,
+        // when both are kept as they are.
+        let first_pass_words = (!should.is_empty()).then_some(should.len());
         if !should.is_empty() {
             // Common words only add to the score of articles found through rarer ones, but
             // they do so in the first pass, which picks the candidates for the boosts. As
@@ -207,13 +230,22 @@ impl<'a> Builder<'a> {
             .into_iter()
             .filter(|c| !c.queries.is_empty())
             .map(|c| {
-                let q: Box<dyn Query> = if c.queries.len() == 1 {
+                let word = match (c.queries.len(), c.clause, first_pass_words) {
+                    (1, Some(Clause::Word(i)), Some(_)) => Some(i),
+                    (1, Some(Clause::Common(i)), Some(words)) => Some(words + i),
+                    _ => None,
+                };
+                let query: Box<dyn Query> = if c.queries.len() == 1 {
                     c.queries.into_iter().next().unwrap_or_else(|| Box::new(AllQuery))
                 } else {
                     // Only ever sought (coordination), never driving: the seekable union.
                     Box::new(SeekUnion::sum(c.queries))
                 };
-                (c.idf, q)
+                Concept {
+                    idf: c.idf,
+                    query,
+                    word,
+                }
             })
             .collect();
         Built {
@@ -292,9 +324,14 @@ impl<'a> Builder<'a> {
             let q = SeekUnion::dismax(disjuncts, w.tie);
             let idf = self.idf(&word_tokens, &chunks);
             self.concept_of[word_index] = Some(self.concepts.len());
-            self.concepts.push(Concept {
+            let clause = match common {
+                true => Clause::Common(self.common.len()),
+                false => Clause::Word(should.len()),
+            };
+            self.concepts.push(Typed {
                 idf,
                 queries: vec![q.box_clone()],
+                clause: Some(clause),
             });
             // Like Lucene's common-terms query: in a large index, words most articles contain
             // only add to the score of articles that match a rarer word, so a search never

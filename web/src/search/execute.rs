@@ -10,9 +10,9 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult};
 
 use crate::content::{Facet, Library};
 
-use super::build::{Builder, Coverage, Weights};
+use super::build::{Builder, Concept, Coverage, Weights};
 use super::cache::Answer;
-use super::first_pass::first_pass;
+use super::first_pass::{WordSet, first_pass, word_bit};
 use super::query;
 use super::schema::names;
 use super::snippet::Snippeter;
@@ -115,10 +115,17 @@ impl SearchIndex {
             weights.walk,
         )?;
         let (mut top, total, (products, tags)) = (found.top, found.total, found.facets);
+        // Which words each candidate contains, by address, for coordination.
+        let words = found.words.map(|words| {
+            let mut by_address: Vec<(DocAddress, WordSet)> = top.iter().map(|h| h.1).zip(words).collect();
+            by_address.sort_unstable();
+            by_address
+        });
         rescore(&searcher, &mut top, built.boost.as_deref(), &built.coverage)?;
         if weights.coord > 0.0 && built.concepts.len() > 1 {
             let head = top.len().min(RERANK);
-            coordinate(&searcher, &mut top[..head], &built.concepts, weights.coord)?;
+            let words = words.as_deref();
+            coordinate(&searcher, &mut top[..head], &built.concepts, words, weights.coord)?;
             top[..head].sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         }
         let mut slugs = Slugs::new(&searcher);
@@ -316,23 +323,43 @@ fn rescore(
 
 /// Multiplies each hit's score by the share of the query's word weight (idf) it contains, to
 /// the power `exponent`: an article matching the rare word of "VMs drop off the network" beats
-/// one that repeats the common ones.
+/// one that repeats the common ones. A word the first pass read is looked up in `words` (each
+/// candidate's, by address; see `first_pass::Found::words`), the others are probed.
 fn coordinate(
     searcher: &Searcher,
     hits: &mut [(Score, DocAddress)],
-    concepts: &[(f32, Box<dyn Query>)],
+    concepts: &[Concept],
+    words: Option<&[(DocAddress, WordSet)]>,
     exponent: f32,
 ) -> tantivy::Result<()> {
-    let total: f32 = concepts.iter().map(|c| c.0).sum();
+    let total: f32 = concepts.iter().map(|c| c.idf).sum();
     if total <= 0.0 {
         return Ok(());
     }
     let order = index_order(hits);
     let mut matched = vec![0.0f32; hits.len()];
-    for (idf, query) in concepts {
-        for_each_match(searcher, hits, &order, query.as_ref(), false, |i, _| {
-            matched[i] += idf
-        })?;
+    // Each hit's words, when the first pass knows them all.
+    let has: Option<Vec<WordSet>> = words.and_then(|words| {
+        hits.iter()
+            .map(|hit| {
+                let i = words.binary_search_by_key(&hit.1, |w| w.0).ok()?;
+                words.get(i).map(|w| w.1)
+            })
+            .collect()
+    });
+    for concept in concepts {
+        match (&has, concept.word) {
+            (Some(has), Some(word)) => {
+                for (m, has) in matched.iter_mut().zip(has) {
+                    if has & word_bit(word) != 0 {
+                        *m += concept.idf;
+                    }
+                }
+            }
+            _ => for_each_match(searcher, hits, &order, concept.query.as_ref(), false, |i, _| {
+                matched[i] += concept.idf
+            })?,
+        }
     }
     for (hit, m) in hits.iter_mut().zip(matched) {
         hit.0 *= (m / total).clamp(0.05, 1.0).powf(exponent);

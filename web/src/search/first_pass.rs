@@ -28,10 +28,25 @@ mod fuzz;
 use by_word::ByWord;
 use top::Top;
 
+/// Which of a pass's words a document contains: bit `i` for the query's `i`th word (its
+/// clauses in order, then the common words).
+pub type WordSet = u32;
+
+/// The bit of word `i` in a [`WordSet`]; none past the set's size.
+pub fn word_bit(i: usize) -> WordSet {
+    u32::try_from(i)
+        .ok()
+        .and_then(|i| 1u32.checked_shl(i))
+        .unwrap_or(0)
+}
+
 /// What the first pass found.
 pub struct Found<T> {
     /// The best `window` matches, best first; equal scores in index order.
     pub top: Vec<(Score, DocAddress)>,
+    /// For each of `top`, which of the pass's words it contains, when the pass read the query
+    /// word by word and its words fit in a [`WordSet`]; `None` otherwise.
+    pub words: Option<Vec<WordSet>>,
     /// How many articles matched.
     pub total: usize,
     /// What the facet collector made of every match.
@@ -86,6 +101,14 @@ fn first_pass_reading<F: Collector>(
         .iter()
         .map(|q| q.weight(scoring))
         .collect::<tantivy::Result<_>>()?;
+    // Where the common words' bits start, and whether the sets say it all.
+    let (first_common, known) = match &plan {
+        Plan::ByWord(by_word) => (
+            by_word.len() - common.len(),
+            by_word.len() <= WordSet::BITS as usize,
+        ),
+        Plan::Walk(_) => (0, false),
+    };
     let mut top = Top::new(window);
     let mut total = 0usize;
     let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
@@ -96,14 +119,14 @@ fn first_pass_reading<F: Collector>(
         let mut words = Words::new(&common, reader)?;
         matched.clear();
         match &plan {
-            Plan::ByWord(by_word) => by_word.for_each_match(reader, |doc, score, common| {
+            Plan::ByWord(by_word) => by_word.for_each_match(reader, |doc, score, common, mut has| {
                 matched.push(doc);
                 let score = match common {
                     Some(common) => Some(score + common),
-                    None => words.add(doc, score, top.threshold()),
+                    None => words.add(doc, score, top.threshold(), first_common, &mut has),
                 };
                 if let Some(score) = score {
-                    top.push(score, DocAddress::new(ord, doc));
+                    top.push(score, DocAddress::new(ord, doc), has);
                 }
             })?,
             Plan::Walk(weight) => {
@@ -114,8 +137,9 @@ fn first_pass_reading<F: Collector>(
                     if alive.is_none_or(|a| a.is_alive(doc)) {
                         matched.push(doc);
                         let score = scorer.score();
-                        if let Some(score) = words.add(doc, score, top.threshold()) {
-                            top.push(score, DocAddress::new(ord, doc));
+                        let mut has = 0;
+                        if let Some(score) = words.add(doc, score, top.threshold(), 0, &mut has) {
+                            top.push(score, DocAddress::new(ord, doc), has);
                         }
                     }
                     doc = scorer.advance();
@@ -127,8 +151,10 @@ fn first_pass_reading<F: Collector>(
         counter.collect_block(&matched);
         fruits.push(counter.harvest());
     }
+    let (top, words) = top.into_sorted();
     Ok(Found {
-        top: top.into_sorted(),
+        top,
+        words: known.then_some(words),
         total,
         facets: facets.merge_fruits(fruits)?,
     })
@@ -165,10 +191,18 @@ impl Words {
     }
 
     /// `base` plus the common words' scores for `doc`, or `None` as soon as it is sure the
-    /// sum cannot beat `threshold`.
-    fn add(&mut self, doc: DocId, base: Score, threshold: Option<Score>) -> Option<Score> {
+    /// sum cannot beat `threshold`. Adds the bit of each word `doc` contains to `has`, the
+    /// first word's being `first`.
+    fn add(
+        &mut self,
+        doc: DocId,
+        base: Score,
+        threshold: Option<Score>,
+        first: usize,
+        has: &mut WordSet,
+    ) -> Option<Score> {
         let mut sum = 0.0;
-        for ((scorer, from), rest) in self.words.iter_mut().zip(&self.rest) {
+        for (j, ((scorer, from), rest)) in self.words.iter_mut().zip(&self.rest).enumerate() {
             if threshold.is_some_and(|t| base + (sum + rest) * SLACK <= t) {
                 return None;
             }
@@ -177,6 +211,7 @@ impl Words {
                     SeekDangerResult::Found => {
                         sum += scorer.score();
                         *from = doc + 1;
+                        *has |= word_bit(first + j);
                     }
                     SeekDangerResult::SeekLowerBound(next) => *from = next,
                 }

@@ -636,3 +636,91 @@ fn common_words_help_choose_the_candidates_not_only_rank_them() {
     let top: Vec<_> = r.hits.iter().take(3).map(|h| (&h.slug, h.score)).collect();
     assert_eq!(r.hits[0].slug, "target", "{top:?}");
 }
+
+#[test]
+fn coordination_from_the_first_pass_words_gives_the_answer_of_probing_them() {
+    // 2,500 articles: "alpha" in every body and some titles (a common word), rarer words
+    // (in fewer than a tenth of the articles) spread unevenly, and a synonym group ("nic" / "network adapter") whose expansion makes
+    // a word that coordination must still probe.
+    let mut files: Vec<(String, String)> = (0..2_500)
+        .map(|i| {
+            let pick = |word: &'static str, every: usize| if i % every == 0 { word } else { "" };
+            let title = format!(
+                "Report {i} {} {} {}",
+                pick("alpha", 3),
+                pick("quux", 29),
+                pick("nic", 11)
+            );
+            let body = format!(
+                "alpha {} {} {} {} filler{}",
+                pick("quux", 23),
+                pick("zorp", 17),
+                pick("beta", 12),
+                pick("network adapter", 13),
+                i % 9
+            );
+            let md = format!("---\ntitle: {title}\nproducts: [P{}]\n---\n{body}\n", i % 3);
+            (format!("a{i}.md"), md)
+        })
+        .collect();
+    files.push((
+        "synonyms.toml".into(),
+        "groups = [[\"nic\", \"network adapter\"]]\n".into(),
+    ));
+    let (_dir, library, index) = indexed(&files);
+    let searcher = index.reader.searcher();
+    let synonyms = index.synonyms.get(&library.synonyms);
+    let weights = Weights::default();
+    let walked = Weights {
+        walk: true,
+        ..Weights::default()
+    };
+    let queries = [
+        "alpha quux zorp",
+        "quux zorp beta",
+        "alpha nic quux",
+        "zorp quux alpha beta",
+    ];
+    for q in queries {
+        // The first pass knows the words of these queries (word by word, few enough words).
+        let built = build::Builder::new(&index.fields, &searcher, &weights, &synonyms).build(
+            q,
+            &query::parse(q),
+            &[],
+            &[],
+        );
+        assert!(built.concepts.len() > 1, "{q}");
+        assert!(built.concepts.iter().any(|c| c.word.is_some()), "{q}");
+        let facets = index.facet_tables.collector(&searcher).unwrap();
+        let query = built.query.expect("searched");
+        let found =
+            first_pass::first_pass(&searcher, query.as_ref(), &built.common, 500, &facets, false).unwrap();
+        assert!(found.words.is_some(), "{q}");
+        // Served (words from the first pass) and walked (every word probed) agree.
+        for offset in [0, 10] {
+            let req = SearchRequest {
+                q: q.into(),
+                offset,
+                ..SearchRequest::default()
+            };
+            let ours = index.search_with(&library, &req, &weights);
+            let theirs = index.search_with(&library, &req, &walked);
+            let hits = |r: &SearchResponse| -> Vec<(String, f32)> {
+                r.hits.iter().map(|h| (h.slug.clone(), h.score)).collect()
+            };
+            assert!(!ours.hits.is_empty(), "{q}");
+            assert_eq!(hits(&ours), hits(&theirs), "{q}, offset {offset}");
+            assert_eq!(ours.total, theirs.total, "{q}");
+        }
+    }
+    // "alpha" is common (only adds to matches), "nic" has a synonym: both kinds are there.
+    let q = "alpha nic quux";
+    let built = build::Builder::new(&index.fields, &searcher, &weights, &synonyms).build(
+        q,
+        &query::parse(q),
+        &[],
+        &[],
+    );
+    assert_eq!(built.common.len(), 1, "alpha is common");
+    assert!(built.concepts.iter().any(|c| c.word.is_none()), "nic is probed");
+}

@@ -17,6 +17,7 @@
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
+use super::{WordSet, word_bit};
 use crate::search::term;
 use crate::search::union::SeekUnion;
 
@@ -98,14 +99,22 @@ impl ByWord {
         Ok(Some(words))
     }
 
-    /// Calls `each(doc, score, common)` for every live match in `reader`, in index order:
-    /// `score` is the rarer words', `common` the common words' when they were read here.
-    /// Where the matches are too sparse for reading the common words' postings to pay, it is
-    /// `None`, and the caller seeks them for the matches that need them.
+    /// How many words the pass reads: those that make a match, then the common words. The
+    /// [`WordSet`]s of [`ByWord::for_each_match`] number them in that order.
+    pub fn len(&self) -> usize {
+        self.words.len() + self.common.len()
+    }
+
+    /// Calls `each(doc, score, common, words)` for every live match in `reader`, in index
+    /// order: `score` is the rarer words', `common` the common words' when they were read here,
+    /// `words` which of the pass's words the document contains (of the common words, only
+    /// when they were read). Where the matches are too sparse for reading the common words'
+    /// postings to pay, `common` is `None`, and the caller seeks them for the matches that need
+    /// them.
     pub fn for_each_match(
         &self,
         reader: &SegmentReader,
-        mut each: impl FnMut(DocId, Score, Option<Score>),
+        mut each: impl FnMut(DocId, Score, Option<Score>, WordSet),
     ) -> tantivy::Result<()> {
         let mut words = Self::scorers(&self.words, reader)?;
         let mut common = Self::scorers(&self.common, reader)?;
@@ -121,28 +130,28 @@ impl ByWord {
         while start != TERMINATED {
             window.start = start;
             let end = start.saturating_add(WINDOW);
-            for (scorers, tie) in &mut words {
+            for (i, (scorers, tie)) in words.iter_mut().enumerate() {
                 for scorer in scorers.iter_mut() {
                     window.add(scorer, end);
                 }
-                window.end_word(*tie);
+                window.end_word(*tie, word_bit(i));
             }
             let matches: u64 = window.matched.iter().map(|w| u64::from(w.count_ones())).sum();
             let read = !common.is_empty() && matches.saturating_mul(self.seek_cost) >= per_window;
             if read {
-                for (scorers, tie) in &mut common {
+                for (j, (scorers, tie)) in common.iter_mut().enumerate() {
                     for scorer in scorers.iter_mut() {
                         if scorer.doc() < start {
                             scorer.seek(start);
                         }
                         window.add_common(scorer, end);
                     }
-                    window.end_common_word(*tie);
+                    window.end_common_word(*tie, word_bit(words.len() + j));
                 }
             }
-            window.drain(|doc, score, common| {
+            window.drain(|doc, score, common, words| {
                 if alive.is_none_or(|a| a.is_alive(doc)) {
-                    each(doc, score, read.then_some(common));
+                    each(doc, score, read.then_some(common), words);
                 }
             });
             start = next_doc(&words);
@@ -203,6 +212,8 @@ struct Window {
     common: [Score; WINDOW as usize],
     /// Documents a rarer word matched.
     matched: [u64; BITS],
+    /// The words each document contains.
+    has: [WordSet; WINDOW as usize],
 }
 
 impl Window {
@@ -214,6 +225,7 @@ impl Window {
             total: [0.0; WINDOW as usize],
             common: [0.0; WINDOW as usize],
             matched: [0; BITS],
+            has: [0; WINDOW as usize],
         })
     }
 
@@ -246,12 +258,13 @@ impl Window {
     }
 
     /// Adds the current word's score to the totals of the documents it matched, which makes
-    /// them matches.
-    fn end_word(&mut self, tie: Option<Score>) {
+    /// them matches, and its `bit` to their words.
+    fn end_word(&mut self, tie: Option<Score>, bit: WordSet) {
         for w in 0..BITS {
             let seen = std::mem::take(&mut self.seen[w]);
             for d in ones(w, seen) {
                 self.total[d] += combine(std::mem::take(&mut self.word[d]), tie);
+                self.has[d] |= bit;
             }
             self.matched[w] |= seen;
         }
@@ -259,20 +272,27 @@ impl Window {
 
     /// Adds the current common word's score to the matches it is in (it was only read for
     /// them, see [`Window::add_common`]).
-    fn end_common_word(&mut self, tie: Option<Score>) {
+    fn end_common_word(&mut self, tie: Option<Score>, bit: WordSet) {
         for w in 0..BITS {
             for d in ones(w, std::mem::take(&mut self.seen[w])) {
                 self.common[d] += combine(std::mem::take(&mut self.word[d]), tie);
+                self.has[d] |= bit;
             }
         }
     }
 
-    /// Hands over every match in index order with its score, clearing the window.
-    fn drain(&mut self, mut each: impl FnMut(DocId, Score, Score)) {
+    /// Hands over every match in index order with its scores and words, clearing the window.
+    fn drain(&mut self, mut each: impl FnMut(DocId, Score, Score, WordSet)) {
         for w in 0..BITS {
             for d in ones(w, std::mem::take(&mut self.matched[w])) {
                 let base = std::mem::take(&mut self.total[d]);
-                each(self.start + d as DocId, base, std::mem::take(&mut self.common[d]));
+                let common = std::mem::take(&mut self.common[d]);
+                each(
+                    self.start + d as DocId,
+                    base,
+                    common,
+                    std::mem::take(&mut self.has[d]),
+                );
             }
         }
     }

@@ -195,6 +195,31 @@ fn fuzz_word_by_word_first_pass_gives_the_walks_and_tantivys_answer() {
         prop_assert_eq!(by_word.total, count, "{}, read {}", q, read);
         prop_assert_eq!(&by_word.top, &theirs, "{}, read {}", q, read);
         prop_assert_eq!(&by_word.facets, &walked.facets, "{}", q);
+        // The words each of the best contains, as probing each word finds them.
+        if let Some(sets) = &by_word.words {
+            let inner = query
+                .downcast_ref::<BooleanQuery>()
+                .and_then(|outer| outer.clauses().first())
+                .and_then(|(_, inner)| inner.downcast_ref::<BooleanQuery>())
+                .expect("read word by word: words alone");
+            let words = inner.clauses().iter().map(|(_, q)| q).chain(&built.common);
+            for (i, word) in words.enumerate() {
+                let weight = word
+                    .weight(EnableScoring::disabled_from_searcher(&searcher))
+                    .expect("weight");
+                for (&(_, address), set) in by_word.top.iter().zip(sets) {
+                    let reader = searcher.segment_reader(address.segment_ord);
+                    let mut scorer = weight.scorer(reader, 1.0).expect("scorer");
+                    let has = scorer.doc() <= address.doc_id && scorer.seek(address.doc_id) == address.doc_id;
+                    prop_assert_eq!(set & super::word_bit(i) != 0, has, "{}, word {}", q, i);
+                }
+            }
+        } else {
+            prop_assert!(
+                walked.words.is_none(),
+                "only the word-by-word pass knows the words"
+            );
+        }
         Ok(())
     });
 }
