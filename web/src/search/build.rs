@@ -70,6 +70,11 @@ pub struct Coverage {
     pub needed: usize,
     /// One per typed word, in that field.
     pub clauses: Vec<Box<dyn Query>>,
+    /// For each clause, the first pass's word (see `first_pass::WordSet`) that an article
+    /// matching it contains, when known: an article without enough of them cannot gain.
+    pub words: Vec<Option<usize>>,
+    /// For each clause, its typed word (an index of `Builder::concepts`).
+    typed: Vec<usize>,
 }
 
 /// One typed word while the query is being built.
@@ -158,6 +163,19 @@ impl<'a> Builder<'a> {
         // The first pass's words, in order: the clauses of `should`, then the common words,
         // when both are kept as they are.
         let first_pass_words = (!should.is_empty()).then_some(should.len());
+        let word_of = |clause: Option<Clause>| match (clause, first_pass_words) {
+            (Some(Clause::Word(i)), Some(_)) => Some(i),
+            (Some(Clause::Common(i)), Some(words)) => Some(words + i),
+            _ => None,
+        };
+        for cover in &mut self.coverage {
+            let concepts = &self.concepts;
+            cover.words = cover
+                .typed
+                .iter()
+                .map(|&t| word_of(concepts.get(t).and_then(|c| c.clause)))
+                .collect();
+        }
         if !should.is_empty() {
             // Common words only add to the score of articles found through rarer ones, but
             // they do so in the first pass, which picks the candidates for the boosts. As
@@ -230,9 +248,9 @@ impl<'a> Builder<'a> {
             .into_iter()
             .filter(|c| !c.queries.is_empty())
             .map(|c| {
-                let word = match (c.queries.len(), c.clause, first_pass_words) {
-                    (1, Some(Clause::Word(i)), Some(_)) => Some(i),
-                    (1, Some(Clause::Common(i)), Some(words)) => Some(words + i),
+                // With other queries attached, the word alone does not say it all.
+                let word = match c.queries.len() {
+                    1 => word_of(c.clause),
                     _ => None,
                 };
                 let query: Box<dyn Query> = if c.queries.len() == 1 {
@@ -275,7 +293,7 @@ impl<'a> Builder<'a> {
         let tokens = schema::analyze(&mut self.prose, &joined);
         let mut seen_words = HashSet::new();
         // One clause per word in each short field, for the coverage boost below.
-        let mut covering: [Clauses; 2] = [Vec::new(), Vec::new()];
+        let mut covering: [Vec<(usize, Box<dyn Query>)>; 2] = [Vec::new(), Vec::new()];
         let mut tagged: Vec<(usize, String)> = Vec::new();
         self.concept_of = vec![None; parsed.words.len()];
         for (word_index, word) in parsed.words.iter().enumerate() {
@@ -318,7 +336,7 @@ impl<'a> Builder<'a> {
             }
             for (i, field) in [self.fields.title, self.fields.symptoms].into_iter().enumerate() {
                 if let Some(q) = self.tokens_query(field, &word_tokens, 1.0) {
-                    covering[i].push((Occur::Should, q));
+                    covering[i].push((self.concepts.len(), q));
                 }
             }
             let q = SeekUnion::dismax(disjuncts, w.tie);
@@ -369,10 +387,13 @@ impl<'a> Builder<'a> {
             let fields = [(self.fields.title, w.title), (self.fields.symptoms, w.symptoms)];
             for ((_, fw), clauses) in fields.into_iter().zip(covering) {
                 if clauses.len() >= 3 {
+                    let (typed, clauses): (Vec<usize>, Vec<Box<dyn Query>>) = clauses.into_iter().unzip();
                     self.coverage.push(Coverage {
                         factor: fw * w.coverage,
                         needed: (clauses.len() * 3).div_ceil(5),
-                        clauses: clauses.into_iter().map(|(_, q)| q).collect(),
+                        clauses,
+                        words: Vec::new(),
+                        typed,
                     });
                 }
             }

@@ -121,7 +121,13 @@ impl SearchIndex {
             by_address.sort_unstable();
             by_address
         });
-        rescore(&searcher, &mut top, built.boost.as_deref(), &built.coverage)?;
+        rescore(
+            &searcher,
+            &mut top,
+            built.boost.as_deref(),
+            &built.coverage,
+            words.as_deref(),
+        )?;
         if weights.coord > 0.0 && built.concepts.len() > 1 {
             let head = top.len().min(RERANK);
             let words = words.as_deref();
@@ -277,12 +283,15 @@ fn for_each_match(
     Ok(())
 }
 
-/// Adds each hit's boosts, multiplies by its static rank, and sorts best first.
+/// Adds each hit's boosts, multiplies by its static rank, and sorts best first. A coverage
+/// boost is only probed for the hits that contain enough of its words, when `words` (each
+/// hit's, by address; see `first_pass::Found::words`) tells.
 fn rescore(
     searcher: &Searcher,
     hits: &mut [(Score, DocAddress)],
     boost: Option<&dyn Query>,
     coverage: &[Coverage],
+    words: Option<&[(DocAddress, WordSet)]>,
 ) -> tantivy::Result<()> {
     let order = index_order(hits);
     let mut extra = vec![0.0 as Score; hits.len()];
@@ -291,8 +300,25 @@ fn rescore(
             extra[i] += scorer.score()
         })?;
     }
+    let has = words.and_then(|words| words_of(hits, words));
     for cover in coverage {
         let mut matched = vec![(0usize, 0.0 as Score); hits.len()];
+        // The hits that could match enough of the clauses: those containing enough of the
+        // words (a clause whose word is not known counts as possible).
+        let order: Vec<usize> = match &has {
+            Some(has) => order
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let possible = cover
+                        .words
+                        .iter()
+                        .filter(|w| w.is_none_or(|w| has.get(i).is_some_and(|has| has & word_bit(w) != 0)));
+                    possible.count() >= cover.needed
+                })
+                .collect(),
+            None => order.clone(),
+        };
         for clause in &cover.clauses {
             for_each_match(searcher, hits, &order, clause.as_ref(), true, |i, scorer| {
                 matched[i].0 += 1;
@@ -321,6 +347,16 @@ fn rescore(
     Ok(())
 }
 
+/// Each hit's words, from `words` (sorted by address), when it has all of them.
+fn words_of(hits: &[(Score, DocAddress)], words: &[(DocAddress, WordSet)]) -> Option<Vec<WordSet>> {
+    hits.iter()
+        .map(|hit| {
+            let i = words.binary_search_by_key(&hit.1, |w| w.0).ok()?;
+            words.get(i).map(|w| w.1)
+        })
+        .collect()
+}
+
 /// Multiplies each hit's score by the share of the query's word weight (idf) it contains, to
 /// the power `exponent`: an article matching the rare word of "VMs drop off the network" beats
 /// one that repeats the common ones. A word the first pass read is looked up in `words` (each
@@ -338,15 +374,7 @@ fn coordinate(
     }
     let order = index_order(hits);
     let mut matched = vec![0.0f32; hits.len()];
-    // Each hit's words, when the first pass knows them all.
-    let has: Option<Vec<WordSet>> = words.and_then(|words| {
-        hits.iter()
-            .map(|hit| {
-                let i = words.binary_search_by_key(&hit.1, |w| w.0).ok()?;
-                words.get(i).map(|w| w.1)
-            })
-            .collect()
-    });
+    let has = words.and_then(|words| words_of(hits, words));
     for concept in concepts {
         match (&has, concept.word) {
             (Some(has), Some(word)) => {

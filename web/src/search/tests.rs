@@ -638,7 +638,7 @@ fn common_words_help_choose_the_candidates_not_only_rank_them() {
 }
 
 #[test]
-fn coordination_from_the_first_pass_words_gives_the_answer_of_probing_them() {
+fn the_first_pass_words_give_coordination_and_coverage_the_answer_of_probing() {
     // 2,500 articles: "alpha" in every body and some titles (a common word), rarer words
     // (in fewer than a tenth of the articles) spread unevenly, and a synonym group ("nic" / "network adapter") whose expansion makes
     // a word that coordination must still probe.
@@ -696,7 +696,8 @@ fn coordination_from_the_first_pass_words_gives_the_answer_of_probing_them() {
         let found =
             first_pass::first_pass(&searcher, query.as_ref(), &built.common, 500, &facets, false).unwrap();
         assert!(found.words.is_some(), "{q}");
-        // Served (words from the first pass) and walked (every word probed) agree.
+        // Served (coordination and coverage know the words from the first pass) and walked
+        // (every word probed, every coverage clause probed for every candidate) agree.
         for offset in [0, 10] {
             let req = SearchRequest {
                 q: q.into(),
