@@ -4,7 +4,7 @@
 //! not know, and what the results need besides (terms to highlight, "did you mean", the words'
 //! weights for coordination).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, QueryClone, TermQuery,
@@ -37,7 +37,7 @@ pub struct Built {
     /// Clauses that only add to the score of articles `query` matched (adjacent words, the
     /// parts of compound words, synonyms of common words). Evaluated for the best candidates
     /// only (see `execute`).
-    pub boost: Option<Box<dyn Query>>,
+    pub boost: Vec<Boost>,
     /// Coverage boosts, also for the best candidates only.
     pub coverage: Vec<Coverage>,
     /// Terms to mark in snippets.
@@ -47,6 +47,15 @@ pub struct Built {
     /// Each distinct word: its weight (inverse document frequency) and a query matching the
     /// articles that contain it (or its synonyms, corrections, completions).
     pub concepts: Vec<Concept>,
+}
+
+/// One clause of [`Built::boost`].
+pub struct Boost {
+    /// Adds its score to the articles it matches.
+    pub query: Box<dyn Query>,
+    /// First-pass words (see `first_pass::WordSet`) an article must contain for `query` to
+    /// match it (both words of an adjacent pair); empty when not known.
+    pub words: Vec<usize>,
 }
 
 /// One distinct word of the query, for coordination (see `execute`).
@@ -107,6 +116,9 @@ pub struct Builder<'a> {
     concepts: Vec<Typed>,
     /// The clauses of typed words most articles contain.
     common: Vec<Box<dyn Query>>,
+    /// By place among the optional clauses, the typed words (indexes of `concepts`) an
+    /// adjacent-pair clause needs.
+    pairs: HashMap<usize, Vec<usize>>,
     coverage: Vec<Coverage>,
 }
 
@@ -136,6 +148,7 @@ impl<'a> Builder<'a> {
             concept_of: Vec::new(),
             concepts: Vec::new(),
             common: Vec::new(),
+            pairs: HashMap::new(),
             coverage: Vec::new(),
         }
     }
@@ -214,11 +227,21 @@ impl<'a> Builder<'a> {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
             scored = true;
         }
-        // One seek-friendly union: these only score the articles found above.
-        let boost: Option<Box<dyn Query>> = (!optional.is_empty()).then(|| {
-            let optional: Vec<Box<dyn Query>> = optional.into_iter().map(|(_, q)| q).collect();
-            Box::new(SeekUnion::sum(optional)) as Box<dyn Query>
-        });
+        // These only score the articles found above, each probed for those that can match it.
+        let pairs = std::mem::take(&mut self.pairs);
+        let boost: Vec<Boost> = optional
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, query))| {
+                let typed = pairs.get(&i).cloned().unwrap_or_default();
+                let words = typed
+                    .iter()
+                    .map(|&t| word_of(self.concepts.get(t).and_then(|c| c.clause)))
+                    .collect::<Option<Vec<usize>>>()
+                    .unwrap_or_default();
+                Boost { query, words }
+            })
+            .collect();
         for phrase in &parsed.phrases {
             if let Some(q) = self.phrase_anywhere(phrase, 1.0, Some(&mut highlight)) {
                 clauses.push((Occur::Must, q));
@@ -401,7 +424,21 @@ impl<'a> Builder<'a> {
         // Adjacent words near each other, in the short fields (positions in long bodies cost
         // the most time of all clauses and measured no better).
         if w.phrase > 0.0 {
-            for pair in tokens.windows(2) {
+            // Each token's typed word, when analysing the words one by one gave the same tokens.
+            let same = tokens.len() == tagged.len() && tokens.iter().zip(&tagged).all(|(t, g)| t.1 == g.1);
+            for (k, pair) in tokens.windows(2).enumerate() {
+                let needs: Option<Vec<usize>> = same
+                    .then(|| {
+                        [k, k + 1]
+                            .iter()
+                            .map(|&t| {
+                                tagged
+                                    .get(t)
+                                    .and_then(|g| self.concept_of.get(g.0).copied().flatten())
+                            })
+                            .collect()
+                    })
+                    .flatten();
                 let (p0, t0) = &pair[0];
                 let (p1, t1) = &pair[1];
                 for (field, fw) in [(self.fields.title, w.title), (self.fields.symptoms, w.symptoms)] {
@@ -410,6 +447,9 @@ impl<'a> Builder<'a> {
                         (p1 - p0, Term::from_field_text(field, t1)),
                     ];
                     let q = PhraseQuery::new_with_offset_and_slop(terms, w.slop);
+                    if let Some(needs) = &needs {
+                        self.pairs.insert(optional.len(), needs.clone());
+                    }
                     optional.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(Box::new(q), fw * w.phrase)),

@@ -10,7 +10,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult};
 
 use crate::content::{Facet, Library};
 
-use super::build::{Builder, Concept, Coverage, Weights};
+use super::build::{Boost, Builder, Concept, Coverage, Weights};
 use super::cache::Answer;
 use super::first_pass::{WordSet, first_pass, word_bit};
 use super::query;
@@ -115,22 +115,13 @@ impl SearchIndex {
             weights.walk,
         )?;
         let (mut top, total, (products, tags)) = (found.top, found.total, found.facets);
-        // Which words each candidate contains, by address, for coordination.
-        let words = found.words.map(|words| {
-            let mut by_address: Vec<(DocAddress, WordSet)> = top.iter().map(|h| h.1).zip(words).collect();
-            by_address.sort_unstable();
-            by_address
-        });
-        rescore(
-            &searcher,
-            &mut top,
-            built.boost.as_deref(),
-            &built.coverage,
-            words.as_deref(),
-        )?;
+        // Which words each candidate contains (kept in step with `top`), when the first pass
+        // knows.
+        let mut words = found.words;
+        rescore(&searcher, &mut top, &built.boost, &built.coverage, words.as_mut())?;
         if weights.coord > 0.0 && built.concepts.len() > 1 {
             let head = top.len().min(RERANK);
-            let words = words.as_deref();
+            let words = words.as_deref().map(|w| &w[..head]);
             coordinate(&searcher, &mut top[..head], &built.concepts, words, weights.coord)?;
             top[..head].sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         }
@@ -283,24 +274,40 @@ fn for_each_match(
     Ok(())
 }
 
-/// Adds each hit's boosts, multiplies by its static rank, and sorts best first. A coverage
-/// boost is only probed for the hits that contain enough of its words, when `words` (each
-/// hit's, by address; see `first_pass::Found::words`) tells.
+/// Adds each hit's boosts, multiplies by its static rank, and sorts best first. A boost that
+/// needs some words (an adjacent pair, most of the words for coverage) is only probed for the
+/// hits that contain them, when `words` (each hit's; see `first_pass::Found::words`) tells;
+/// `words` is sorted along with the hits.
 fn rescore(
     searcher: &Searcher,
     hits: &mut [(Score, DocAddress)],
-    boost: Option<&dyn Query>,
+    boost: &[Boost],
     coverage: &[Coverage],
-    words: Option<&[(DocAddress, WordSet)]>,
+    words: Option<&mut Vec<WordSet>>,
 ) -> tantivy::Result<()> {
     let order = index_order(hits);
     let mut extra = vec![0.0 as Score; hits.len()];
-    if let Some(boost) = boost {
-        for_each_match(searcher, hits, &order, boost, true, |i, scorer| {
-            extra[i] += scorer.score()
-        })?;
+    let has = words.as_deref().filter(|w| w.len() == hits.len());
+    // Clause by clause, in order: each hit's sum is added up as their union would.
+    for clause in boost {
+        let needed: WordSet = clause.words.iter().map(|&w| word_bit(w)).fold(0, |a, b| a | b);
+        let order: Vec<usize> = match &has {
+            Some(has) if needed != 0 => order
+                .iter()
+                .copied()
+                .filter(|&i| has.get(i).is_some_and(|has| has & needed == needed))
+                .collect(),
+            _ => order.clone(),
+        };
+        for_each_match(
+            searcher,
+            hits,
+            &order,
+            clause.query.as_ref(),
+            true,
+            |i, scorer| extra[i] += scorer.score(),
+        )?;
     }
-    let has = words.and_then(|words| words_of(hits, words));
     for cover in coverage {
         let mut matched = vec![(0usize, 0.0 as Score); hits.len()];
         // The hits that could match enough of the clauses: those containing enough of the
@@ -343,29 +350,32 @@ fn rescore(
         let rank = ranks.get(hit.1.segment_ord as usize).and_then(Option::as_ref);
         hit.0 *= rank_of(rank, hit.1.doc_id);
     }
-    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let best_first =
+        |a: &(Score, DocAddress), b: &(Score, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    match words.filter(|w| w.len() == hits.len()) {
+        Some(words) => {
+            let mut both: Vec<((Score, DocAddress), WordSet)> =
+                hits.iter().copied().zip(words.iter().copied()).collect();
+            both.sort_by(|a, b| best_first(&a.0, &b.0));
+            for (k, (hit, has)) in both.into_iter().enumerate() {
+                hits[k] = hit;
+                words[k] = has;
+            }
+        }
+        None => hits.sort_by(best_first),
+    }
     Ok(())
-}
-
-/// Each hit's words, from `words` (sorted by address), when it has all of them.
-fn words_of(hits: &[(Score, DocAddress)], words: &[(DocAddress, WordSet)]) -> Option<Vec<WordSet>> {
-    hits.iter()
-        .map(|hit| {
-            let i = words.binary_search_by_key(&hit.1, |w| w.0).ok()?;
-            words.get(i).map(|w| w.1)
-        })
-        .collect()
 }
 
 /// Multiplies each hit's score by the share of the query's word weight (idf) it contains, to
 /// the power `exponent`: an article matching the rare word of "VMs drop off the network" beats
 /// one that repeats the common ones. A word the first pass read is looked up in `words` (each
-/// candidate's, by address; see `first_pass::Found::words`), the others are probed.
+/// hit's; see `first_pass::Found::words`), the others are probed.
 fn coordinate(
     searcher: &Searcher,
     hits: &mut [(Score, DocAddress)],
     concepts: &[Concept],
-    words: Option<&[(DocAddress, WordSet)]>,
+    words: Option<&[WordSet]>,
     exponent: f32,
 ) -> tantivy::Result<()> {
     let total: f32 = concepts.iter().map(|c| c.idf).sum();
@@ -374,11 +384,11 @@ fn coordinate(
     }
     let order = index_order(hits);
     let mut matched = vec![0.0f32; hits.len()];
-    let has = words.and_then(|words| words_of(hits, words));
+    let has = words.filter(|w| w.len() == hits.len());
     for concept in concepts {
-        match (&has, concept.word) {
+        match (has, concept.word) {
             (Some(has), Some(word)) => {
-                for (m, has) in matched.iter_mut().zip(has) {
+                for (m, &has) in matched.iter_mut().zip(has) {
                     if has & word_bit(word) != 0 {
                         *m += concept.idf;
                     }
