@@ -312,16 +312,16 @@ fn rescore(
         let mut matched = vec![(0usize, 0.0 as Score); hits.len()];
         // The hits that could match enough of the clauses: those containing enough of the
         // words (a clause whose word is not known counts as possible).
+        let bits: Vec<WordSet> = cover.words.iter().map(|w| w.map_or(0, word_bit)).collect();
+        let known = bits.iter().fold(0, |a, b| a | b);
+        let unknown = bits.iter().filter(|&&b| b == 0).count();
         let order: Vec<usize> = match &has {
             Some(has) => order
                 .iter()
                 .copied()
                 .filter(|&i| {
-                    let possible = cover
-                        .words
-                        .iter()
-                        .filter(|w| w.is_none_or(|w| has.get(i).is_some_and(|has| has & word_bit(w) != 0)));
-                    possible.count() >= cover.needed
+                    has.get(i)
+                        .is_some_and(|has| (has & known).count_ones() as usize + unknown >= cover.needed)
                 })
                 .collect(),
             None => order.clone(),
