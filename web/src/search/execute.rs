@@ -1,6 +1,7 @@
 //! Running a search: the query, one pass collecting the page of hits, the total and the facet
 //! counts, then hits filled in from the library with their snippets.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -287,17 +288,16 @@ fn rescore(
 ) -> tantivy::Result<()> {
     let order = index_order(hits);
     let mut extra = vec![0.0 as Score; hits.len()];
-    let has = words.as_deref().filter(|w| w.len() == hits.len());
+    let has = words
+        .as_deref()
+        .map(Vec::as_slice)
+        .filter(|w| w.len() == hits.len());
     // Clause by clause, in order: each hit's sum is added up as their union would.
     for clause in boost {
         let needed: WordSet = clause.words.iter().map(|&w| word_bit(w)).fold(0, |a, b| a | b);
-        let order: Vec<usize> = match &has {
-            Some(has) if needed != 0 => order
-                .iter()
-                .copied()
-                .filter(|&i| has.get(i).is_some_and(|has| has & needed == needed))
-                .collect(),
-            _ => order.clone(),
+        let order = match needed {
+            0 => Cow::Borrowed(&order[..]),
+            _ => hits_with(&order, has, |words| words & needed == needed),
         };
         for_each_match(
             searcher,
@@ -315,17 +315,9 @@ fn rescore(
         let bits: Vec<WordSet> = cover.words.iter().map(|w| w.map_or(0, word_bit)).collect();
         let known = bits.iter().fold(0, |a, b| a | b);
         let unknown = bits.iter().filter(|&&b| b == 0).count();
-        let order: Vec<usize> = match &has {
-            Some(has) => order
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    has.get(i)
-                        .is_some_and(|has| (has & known).count_ones() as usize + unknown >= cover.needed)
-                })
-                .collect(),
-            None => order.clone(),
-        };
+        let order = hits_with(&order, has, |words| {
+            (words & known).count_ones() as usize + unknown >= cover.needed
+        });
         for clause in &cover.clauses {
             for_each_match(searcher, hits, &order, clause.as_ref(), true, |i, scorer| {
                 matched[i].0 += 1;
@@ -365,6 +357,25 @@ fn rescore(
         None => hits.sort_by(best_first),
     }
     Ok(())
+}
+
+/// The hits of `order` whose words (`has`, by hit) `keep` accepts; all of them when the words
+/// are not known.
+fn hits_with<'o>(
+    order: &'o [usize],
+    has: Option<&[WordSet]>,
+    keep: impl Fn(WordSet) -> bool,
+) -> Cow<'o, [usize]> {
+    match has {
+        Some(has) => Cow::Owned(
+            order
+                .iter()
+                .copied()
+                .filter(|&i| has.get(i).is_some_and(|&words| keep(words)))
+                .collect(),
+        ),
+        None => Cow::Borrowed(order),
+    }
 }
 
 /// Multiplies each hit's score by the share of the query's word weight (idf) it contains, to
