@@ -27,6 +27,7 @@ mod execute;
 mod facets;
 mod first_pass;
 pub mod index;
+mod pairs;
 pub mod query;
 pub mod schema;
 mod snippet;

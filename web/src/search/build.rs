@@ -13,6 +13,7 @@ use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
 
+use super::pairs::Pair;
 use super::query::ParsedQuery;
 use super::schema::{self, Fields};
 use super::snippet::Highlight;
@@ -56,6 +57,9 @@ pub struct Boost {
     /// First-pass words (see `first_pass::WordSet`) an article must contain for `query` to
     /// match it (both words of an adjacent pair); empty when not known.
     pub words: Vec<usize>,
+    /// When `query` is an adjacent pair, the pair: consecutive pairs are probed together
+    /// (`search/pairs.rs`), with the same scores.
+    pub pair: Option<Pair>,
 }
 
 /// One distinct word of the query, for coordination (see `execute`).
@@ -119,6 +123,8 @@ pub struct Builder<'a> {
     /// By place among the optional clauses, the typed words (indexes of `concepts`) an
     /// adjacent-pair clause needs.
     pairs: HashMap<usize, Vec<usize>>,
+    /// By place among the optional clauses, the adjacent pairs.
+    adjacent: HashMap<usize, Pair>,
     coverage: Vec<Coverage>,
 }
 
@@ -149,6 +155,7 @@ impl<'a> Builder<'a> {
             concepts: Vec::new(),
             common: Vec::new(),
             pairs: HashMap::new(),
+            adjacent: HashMap::new(),
             coverage: Vec::new(),
         }
     }
@@ -229,6 +236,7 @@ impl<'a> Builder<'a> {
         }
         // These only score the articles found above, each probed for those that can match it.
         let pairs = std::mem::take(&mut self.pairs);
+        let mut adjacent = std::mem::take(&mut self.adjacent);
         let boost: Vec<Boost> = optional
             .into_iter()
             .enumerate()
@@ -239,7 +247,11 @@ impl<'a> Builder<'a> {
                     .map(|&t| word_of(self.concepts.get(t).and_then(|c| c.clause)))
                     .collect::<Option<Vec<usize>>>()
                     .unwrap_or_default();
-                Boost { query, words }
+                Boost {
+                    query,
+                    words,
+                    pair: adjacent.remove(&i),
+                }
             })
             .collect();
         for phrase in &parsed.phrases {
@@ -442,13 +454,22 @@ impl<'a> Builder<'a> {
                 let (p0, t0) = &pair[0];
                 let (p1, t1) = &pair[1];
                 for (field, fw) in [(self.fields.title, w.title), (self.fields.symptoms, w.symptoms)] {
-                    let terms = vec![
-                        (0, Term::from_field_text(field, t0)),
-                        (p1 - p0, Term::from_field_text(field, t1)),
-                    ];
-                    let q = PhraseQuery::new_with_offset_and_slop(terms, w.slop);
+                    let terms = [Term::from_field_text(field, t0), Term::from_field_text(field, t1)];
+                    let q = PhraseQuery::new_with_offset_and_slop(
+                        vec![(0, terms[0].clone()), (p1 - p0, terms[1].clone())],
+                        w.slop,
+                    );
                     if let Some(needs) = &needs {
                         self.pairs.insert(optional.len(), needs.clone());
+                    }
+                    if let Ok(gap) = u32::try_from(p1 - p0) {
+                        let pair = Pair {
+                            terms,
+                            gap,
+                            slop: w.slop,
+                            boost: fw * w.phrase,
+                        };
+                        self.adjacent.insert(optional.len(), pair);
                     }
                     optional.push((
                         Occur::Should,

@@ -14,6 +14,7 @@ use crate::content::{Facet, Library};
 use super::build::{Boost, Builder, Concept, Coverage, Weights};
 use super::cache::Answer;
 use super::first_pass::{WordSet, first_pass, word_bit};
+use super::pairs::{self, Pair};
 use super::query;
 use super::schema::names;
 use super::snippet::Snippeter;
@@ -292,9 +293,35 @@ fn rescore(
         .as_deref()
         .map(Vec::as_slice)
         .filter(|w| w.len() == hits.len());
-    // Clause by clause, in order: each hit's sum is added up as their union would.
-    for clause in boost {
-        let needed: WordSet = clause.words.iter().map(|&w| word_bit(w)).fold(0, |a, b| a | b);
+    let needed =
+        |clause: &Boost| -> WordSet { clause.words.iter().map(|&w| word_bit(w)).fold(0, |a, b| a | b) };
+    // Clause by clause, in order: each hit's sum is added up as their union would. A run of
+    // adjacent pairs is probed at once, each hit's scores then added in the clauses' order.
+    let mut rest = boost;
+    while let Some(clause) = rest.first() {
+        let run = rest.iter().take_while(|c| c.pair.is_some()).count();
+        if run > 0 {
+            let (clauses, after) = rest.split_at(run);
+            rest = after;
+            let pairs: Vec<Pair> = clauses.iter().filter_map(|c| c.pair.clone()).collect();
+            let needs: Vec<WordSet> = clauses.iter().map(needed).collect();
+            let order = hits_with(&order, has, |words| needs.iter().any(|&n| n & !words == 0));
+            let wanted = |i: usize, k: usize| {
+                has.is_none_or(|has| has.get(i).is_some_and(|&w| w & needs[k] == needs[k]))
+            };
+            let mut scores = vec![None; hits.len() * run];
+            pairs::for_each_match(searcher, hits, &order, &pairs, wanted, |i, k, score| {
+                scores[i * run + k] = Some(score)
+            })?;
+            for (extra, scores) in extra.iter_mut().zip(scores.chunks(run)) {
+                for score in scores.iter().flatten() {
+                    *extra += score;
+                }
+            }
+            continue;
+        }
+        rest = &rest[1..];
+        let needed = needed(clause);
         let order = match needed {
             0 => Cow::Borrowed(&order[..]),
             _ => hits_with(&order, has, |words| words & needed == needed),
