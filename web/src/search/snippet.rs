@@ -69,13 +69,13 @@ impl<'h> Snippeter<'h> {
             .iter()
             .map(String::as_str)
             .chain(std::iter::once(article.summary.as_str()))
-            .map(|p| (p, Cow::Owned(lowercase(p))));
+            .map(|p| (p, needles.terms_within(&lowercase(p))));
         let lower = text.is_ascii().then(|| text.to_ascii_lowercase());
         let mut candidates: Vec<(usize, usize, &str)> = short
             .chain(body_passages(&text, lower.as_deref(), needles))
             .filter(|(p, _)| !p.trim().is_empty())
             .enumerate()
-            .map(|(i, (p, lower))| (needles.terms_within(&lower), i, p))
+            .map(|(i, (p, terms))| (terms, i, p))
             .filter(|(n, _, _)| *n > 0)
             .collect();
         candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -169,33 +169,40 @@ impl Highlight {
     }
 }
 
-/// The passages of a body (sentences of its lines), each with its lower-case form. `ascii_lower`
-/// is the text lower-cased at once when it is ASCII, which keeps every byte offset: passages
-/// are then sliced from it, and lines without a needle are skipped before being split.
-fn body_passages<'a>(
-    text: &'a str,
-    ascii_lower: Option<&'a str>,
-    needles: &Needles,
-) -> Vec<(&'a str, Cow<'a, str>)> {
+/// The passages of a body (sentences of its lines), each with the most highlight terms it can
+/// contain ([`Needles::terms_within`] of its lower-case form). `ascii_lower` is the text
+/// lower-cased at once when it is ASCII, which keeps every byte offset: the needles are then
+/// found in one pass over the whole body, and lines without one are skipped before being split.
+fn body_passages<'a>(text: &'a str, ascii_lower: Option<&str>, needles: &Needles) -> Vec<(&'a str, usize)> {
     let mut out = Vec::new();
     if let Some(lower) = ascii_lower {
+        // Every needle's every occurrence, in order of where it starts.
+        let found = needles.occurrences(lower);
+        let mut first = 0;
         let mut at = 0;
         for line in text.split_inclusive('\n') {
-            let lower_line = &lower[at..at + line.len()];
+            let start = at;
             at += line.len();
-            let line = line.trim_end_matches(['\n', '\r']);
-            if needles.terms_within(lower_line) == 0 {
+            while found.get(first).is_some_and(|f| f.0 < start) {
+                first += 1;
+            }
+            let within = &found[first..];
+            let within = &within[..within.iter().take_while(|f| f.0 < at).count()];
+            if within.is_empty() {
                 continue;
             }
+            let line = line.trim_end_matches(['\n', '\r']);
             for range in sentences_within(line) {
-                out.push((&line[range.clone()], Cow::Borrowed(&lower_line[range])));
+                let (from, to) = (start + range.start, start + range.end);
+                let terms = needles.terms_of(within.iter().filter(|f| f.0 >= from && f.1 <= to).map(|f| f.2));
+                out.push((&line[range], terms));
             }
         }
     } else {
         for line in text.lines() {
             for range in sentences_within(line) {
                 let passage = &line[range];
-                out.push((passage, Cow::Owned(lowercase(passage))));
+                out.push((passage, needles.terms_within(&lowercase(passage))));
             }
         }
     }
@@ -222,6 +229,35 @@ impl Needles {
         self.0
             .iter()
             .filter(|(n, _)| n.find(lower.as_bytes()).is_some())
+            .map(|(_, terms)| terms)
+            .sum()
+    }
+
+    /// Every occurrence of every needle in `lower` as (start, end, needle), by start: each
+    /// needle searched for once in the whole text (overlapping occurrences included), which
+    /// costs far less than searching each line for each needle.
+    fn occurrences(&self, lower: &str) -> Vec<(usize, usize, usize)> {
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        let bytes = lower.as_bytes();
+        for (i, (needle, _)) in self.0.iter().enumerate() {
+            let len = needle.needle().len();
+            let mut from = 0;
+            while let Some(at) = bytes.get(from..).and_then(|rest| needle.find(rest)) {
+                found.push((from + at, from + at + len, i));
+                from += at + 1;
+            }
+        }
+        found.sort_unstable();
+        found
+    }
+
+    /// The terms the distinct needles of `found` (indexes) stand for.
+    fn terms_of(&self, found: impl Iterator<Item = usize>) -> usize {
+        let mut seen: Vec<usize> = found.collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.iter()
+            .filter_map(|&i| self.0.get(i))
             .map(|(_, terms)| terms)
             .sum()
     }
@@ -350,23 +386,73 @@ mod tests {
     }
 
     #[test]
-    fn body_passages_keep_the_lines_with_a_needle_and_their_lower_case_forms() {
-        let needles = Needles::new(&[("offload".to_owned(), 1)]);
+    fn body_passages_keep_the_lines_with_a_needle_and_count_their_terms() {
+        let needles = Needles::new(&[("offload".to_owned(), 1), ("tcp".to_owned(), 2)]);
         let text = "First line.\nDisable TCP Offload here.\r\nNothing.\nOFFLOAD again";
         let lower = text.to_ascii_lowercase();
         let ascii = body_passages(text, Some(&lower), &needles);
-        let pairs: Vec<(&str, &str)> = ascii.iter().map(|(p, l)| (*p, l.as_ref())).collect();
-        assert_eq!(
-            pairs,
-            [
-                ("Disable TCP Offload here.", "disable tcp offload here."),
-                ("OFFLOAD again", "offload again")
-            ]
-        );
+        assert_eq!(ascii, [("Disable TCP Offload here.", 3), ("OFFLOAD again", 1)]);
         // A text that is not ASCII is lower-cased passage by passage (every line kept).
         let text = "Größe.\nÜBER Offload";
         let other = body_passages(text, None, &needles);
-        assert_eq!(other[1].0, "ÜBER Offload");
-        assert_eq!(other[1].1, "über offload");
+        assert_eq!(other, [("Größe.", 0), ("ÜBER Offload", 1)]);
+    }
+
+    #[test]
+    fn needles_found_in_one_pass_count_as_each_passage_searched_alone() {
+        // Needles that overlap, contain each other and repeat, in long lines cut into sentences
+        // and short ones: each passage's count must be the count of searching it on its own.
+        let needles = Needles::new(&[
+            ("offl".to_owned(), 1),
+            ("off".to_owned(), 1),
+            ("load".to_owned(), 2),
+            ("ad".to_owned(), 1),
+            ("0x8007".to_owned(), 1),
+            // An identifier with a dot, where a long line may be cut into sentences.
+            ("d.of".to_owned(), 1),
+            // A needle that overlaps itself.
+            ("a.a".to_owned(), 1),
+        ]);
+        let words = [
+            "offload",
+            "Off",
+            "loader",
+            "ad",
+            "0x80070005",
+            "x",
+            "road",
+            "of",
+            "fload",
+            "ad.of",
+            "a.a.a",
+        ];
+        let mut seed = 7usize;
+        for _ in 0..300 {
+            let mut text = String::new();
+            for _ in 0..(seed % 200) {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                text.push_str(words[(seed >> 33) % words.len()]);
+                // Lines long enough to be cut into sentences, most of the time.
+                text.push_str(match (seed >> 20) % 40 {
+                    0..=3 => ". ",
+                    4 => "\n",
+                    5 => "; ",
+                    6 => "",
+                    _ => " ",
+                });
+            }
+            let lower = text.to_ascii_lowercase();
+            let found = body_passages(&text, Some(&lower), &needles);
+            let alone: Vec<(&str, usize)> = text
+                .split_inclusive('\n')
+                .map(|l| l.trim_end_matches(['\n', '\r']))
+                .filter(|l| needles.terms_within(&l.to_ascii_lowercase()) > 0)
+                .flat_map(|l| sentences_within(l).into_iter().map(move |r| &l[r]))
+                .map(|p| (p, needles.terms_within(&p.to_ascii_lowercase())))
+                .collect();
+            assert_eq!(found, alone, "{text:?}");
+        }
     }
 }
