@@ -2,9 +2,9 @@
 //! each match in `<mark>`.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
+use foldhash::{HashMap, HashSet};
 use memchr::memmem::Finder;
 use tantivy::tokenizer::TextAnalyzer;
 
@@ -49,7 +49,7 @@ impl<'h> Snippeter<'h> {
             needles: Needles::new(&highlight.needles()),
             plain: super::schema::plain(),
             code: super::schema::code(),
-            stems: HashMap::new(),
+            stems: HashMap::default(),
         }
     }
 
@@ -102,7 +102,7 @@ impl<'h> Snippeter<'h> {
     fn matches(&mut self, passage: &str) -> (usize, Vec<(usize, usize)>) {
         let highlight = self.highlight;
         let mut spans = Vec::new();
-        let mut distinct = HashSet::new();
+        let mut distinct = HashSet::default();
         if !highlight.prose.is_empty() {
             // The prose analyzer is the plain one plus stop words and the stemmer: tokens and
             // offsets are the plain analyzer's, each word stemmed once per search.
