@@ -120,11 +120,9 @@ pub struct Builder<'a> {
     concepts: Vec<Typed>,
     /// The clauses of typed words most articles contain.
     common: Vec<Box<dyn Query>>,
-    /// By place among the optional clauses, the typed words (indexes of `concepts`) an
-    /// adjacent-pair clause needs.
-    pairs: HashMap<usize, Vec<usize>>,
-    /// By place among the optional clauses, the adjacent pairs.
-    adjacent: HashMap<usize, Pair>,
+    /// By place among the optional clauses, each adjacent pair and, when known, the typed
+    /// words (indexes of `concepts`) it needs.
+    pairs: HashMap<usize, (Pair, Option<Vec<usize>>)>,
     coverage: Vec<Coverage>,
 }
 
@@ -155,7 +153,6 @@ impl<'a> Builder<'a> {
             concepts: Vec::new(),
             common: Vec::new(),
             pairs: HashMap::new(),
-            adjacent: HashMap::new(),
             coverage: Vec::new(),
         }
     }
@@ -235,23 +232,20 @@ impl<'a> Builder<'a> {
             scored = true;
         }
         // These only score the articles found above, each probed for those that can match it.
-        let pairs = std::mem::take(&mut self.pairs);
-        let mut adjacent = std::mem::take(&mut self.adjacent);
+        let mut pairs = std::mem::take(&mut self.pairs);
         let boost: Vec<Boost> = optional
             .into_iter()
             .enumerate()
             .map(|(i, (_, query))| {
-                let typed = pairs.get(&i).cloned().unwrap_or_default();
+                let (pair, typed) = pairs.remove(&i).unzip();
                 let words = typed
+                    .flatten()
+                    .unwrap_or_default()
                     .iter()
                     .map(|&t| word_of(self.concepts.get(t).and_then(|c| c.clause)))
                     .collect::<Option<Vec<usize>>>()
                     .unwrap_or_default();
-                Boost {
-                    query,
-                    words,
-                    pair: adjacent.remove(&i),
-                }
+                Boost { query, words, pair }
             })
             .collect();
         for phrase in &parsed.phrases {
@@ -459,9 +453,6 @@ impl<'a> Builder<'a> {
                         vec![(0, terms[0].clone()), (p1 - p0, terms[1].clone())],
                         w.slop,
                     );
-                    if let Some(needs) = &needs {
-                        self.pairs.insert(optional.len(), needs.clone());
-                    }
                     if let Ok(gap) = u32::try_from(p1 - p0) {
                         let pair = Pair {
                             terms,
@@ -469,7 +460,7 @@ impl<'a> Builder<'a> {
                             slop: w.slop,
                             boost: fw * w.phrase,
                         };
-                        self.adjacent.insert(optional.len(), pair);
+                        self.pairs.insert(optional.len(), (pair, needs.clone()));
                     }
                     optional.push((
                         Occur::Should,
