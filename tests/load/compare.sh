@@ -10,7 +10,9 @@
 # how many times each is measured, A then B. Both serve one data folder (its index built once,
 # by A), with the answer cache off; each start gets WARMUP seconds (5) of the load mix, then
 # DURATION seconds (20) of `wrk -t2 -c64 -s tests/load/search.lua`, the server's CPU time read
-# from /proc before and after. Prints one line per run.
+# from /proc before and after. Prints one line per run. The second of each pair runs on a
+# machine that has drifted further (slower, here, over a few minutes): run it again with the two
+# swapped before believing a difference of a few percent.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
