@@ -280,7 +280,7 @@ fn for_each_match(
 /// needs some words (an adjacent pair, most of the words for coverage) is only probed for the
 /// hits that contain them, when `words` (each hit's; see `first_pass::Found::words`) tells;
 /// `words` is sorted along with the hits.
-fn rescore(
+pub(super) fn rescore(
     searcher: &Searcher,
     hits: &mut [(Score, DocAddress)],
     boost: &[Boost],
@@ -293,47 +293,38 @@ fn rescore(
         .as_deref()
         .map(Vec::as_slice)
         .filter(|w| w.len() == hits.len());
-    let needed =
-        |clause: &Boost| -> WordSet { clause.words.iter().map(|&w| word_bit(w)).fold(0, |a, b| a | b) };
+    let needed = |clause: &Boost| clause.words.iter().map(|&w| word_bit(w)).fold(0, |a, b| a | b);
+    let contains =
+        |i: usize, needed: WordSet| has.is_none_or(|has| has.get(i).is_some_and(|&w| w & needed == needed));
     // Clause by clause, in order: each hit's sum is added up as their union would. A run of
     // adjacent pairs is probed at once, each hit's scores then added in the clauses' order.
-    let mut rest = boost;
-    while let Some(clause) = rest.first() {
-        let run = rest.iter().take_while(|c| c.pair.is_some()).count();
-        if run > 0 {
-            let (clauses, after) = rest.split_at(run);
-            rest = after;
-            let pairs: Vec<Pair> = clauses.iter().filter_map(|c| c.pair.clone()).collect();
-            let needs: Vec<WordSet> = clauses.iter().map(needed).collect();
+    for run in boost.chunk_by(|a, b| a.pair.is_some() == b.pair.is_some()) {
+        let needs: Vec<WordSet> = run.iter().map(needed).collect();
+        if run[0].pair.is_some() {
+            let pairs: Vec<Pair> = run.iter().filter_map(|c| c.pair.clone()).collect();
             let order = hits_with(&order, has, |words| needs.iter().any(|&n| n & !words == 0));
-            let wanted = |i: usize, k: usize| {
-                has.is_none_or(|has| has.get(i).is_some_and(|&w| w & needs[k] == needs[k]))
-            };
-            let mut scores = vec![None; hits.len() * run];
+            let mut scores = vec![None; hits.len() * run.len()];
+            let wanted = |i: usize, k: usize| contains(i, needs[k]);
             pairs::for_each_match(searcher, hits, &order, &pairs, wanted, |i, k, score| {
-                scores[i * run + k] = Some(score)
+                scores[i * run.len() + k] = Some(score)
             })?;
-            for (extra, scores) in extra.iter_mut().zip(scores.chunks(run)) {
+            for (extra, scores) in extra.iter_mut().zip(scores.chunks(run.len())) {
                 for score in scores.iter().flatten() {
                     *extra += score;
                 }
             }
             continue;
         }
-        rest = &rest[1..];
-        let needed = needed(clause);
-        let order = match needed {
-            0 => Cow::Borrowed(&order[..]),
-            _ => hits_with(&order, has, |words| words & needed == needed),
-        };
-        for_each_match(
-            searcher,
-            hits,
-            &order,
-            clause.query.as_ref(),
-            true,
-            |i, scorer| extra[i] += scorer.score(),
-        )?;
+        for (clause, &needed) in run.iter().zip(&needs) {
+            let order = match needed {
+                0 => Cow::Borrowed(&order[..]),
+                _ => hits_with(&order, has, |words| words & needed == needed),
+            };
+            let query = clause.query.as_ref();
+            for_each_match(searcher, hits, &order, query, true, |i, scorer| {
+                extra[i] += scorer.score()
+            })?;
+        }
     }
     for cover in coverage {
         let mut matched = vec![(0usize, 0.0 as Score); hits.len()];

@@ -234,8 +234,8 @@ impl Needles {
     }
 
     /// Every occurrence of every needle in `lower` as (start, end, needle), by start: each
-    /// needle searched for once in the whole text (overlapping occurrences included), which
-    /// costs far less than searching each line for each needle.
+    /// needle searched for once in the whole text (overlapping occurrences included), instead
+    /// of in each line and then each sentence (4% of the snippets' instructions on the load mix).
     fn occurrences(&self, lower: &str) -> Vec<(usize, usize, usize)> {
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
         let bytes = lower.as_bytes();

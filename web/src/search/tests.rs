@@ -725,3 +725,67 @@ fn the_first_pass_words_give_coordination_and_coverage_the_answer_of_probing() {
     assert_eq!(built.common.len(), 1, "alpha is common");
     assert!(built.concepts.iter().any(|c| c.word.is_none()), "nic is probed");
 }
+
+#[test]
+fn rescoring_adds_the_adjacent_pairs_as_their_phrase_clauses_would() {
+    // Titles with the query's words next to each other, apart, or in the other order, so that
+    // the pair boosts separate otherwise equal articles.
+    let files: Vec<(String, String)> = (0..400)
+        .map(|i| {
+            let title = match i % 4 {
+                0 => "spooler stops responding after update",
+                1 => "responding spooler after the print stops",
+                2 => "print spooler stops responding",
+                _ => "stops the spooler, then responding",
+            };
+            let md =
+                format!("---\ntitle: {title} {i}\nsymptoms:\n  - \"{title}\"\n---\nprint spooler body {i}\n");
+            (format!("a{i}.md"), md)
+        })
+        .collect();
+    let (_dir, library, index) = indexed(&files);
+    let searcher = index.reader.searcher();
+    let synonyms = index.synonyms.get(&library.synonyms);
+    let weights = Weights::default();
+    let q = "print spooler stops responding";
+    let built = build::Builder::new(&index.fields, &searcher, &weights, &synonyms).build(
+        q,
+        &query::parse(q),
+        &[],
+        &[],
+    );
+    assert!(
+        built.boost.iter().any(|b| b.pair.is_some()),
+        "the query has adjacent pairs"
+    );
+    let facets = index.facet_tables.collector(&searcher).unwrap();
+    let query = built.query.as_ref().expect("searched");
+    let found =
+        first_pass::first_pass(&searcher, query.as_ref(), &built.common, 500, &facets, false).unwrap();
+    let rescored = |boost: &[build::Boost]| {
+        let (mut top, mut words) = (found.top.clone(), found.words.clone());
+        execute::rescore(&searcher, &mut top, boost, &built.coverage, words.as_mut()).unwrap();
+        top.iter().map(|(s, a)| (s.to_bits(), *a)).collect::<Vec<_>>()
+    };
+    let clone = |b: &build::Boost, pair: bool| build::Boost {
+        query: b.query.box_clone(),
+        words: b.words.clone(),
+        pair: b.pair.clone().filter(|_| pair),
+    };
+    // As served (the pairs read together), and each pair clause probed through tantivy alone.
+    let served = rescored(&built.boost);
+    let one_by_one: Vec<build::Boost> = built.boost.iter().map(|b| clone(b, false)).collect();
+    assert_eq!(
+        served,
+        rescored(&one_by_one),
+        "the same scores, to the bit, in the same order"
+    );
+    // And the pairs count: without them the scores are not the same.
+    let without: Vec<build::Boost> = built
+        .boost
+        .iter()
+        .filter(|b| b.pair.is_none())
+        .map(|b| clone(b, true))
+        .collect();
+    assert_ne!(served, rescored(&without), "the pair boosts change the scores");
+}
