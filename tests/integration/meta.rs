@@ -87,6 +87,20 @@ async fn wrong_method_is_405_not_500() {
 async fn metrics_are_prometheus_text_with_content_and_store_counters() {
     let app = TestApp::fixture("valid");
     let res = app.get("/metrics").await;
+    assert!(
+        res.text().contains("\nfixkb_word_cache_entries 0\n"),
+        "{}",
+        res.text()
+    );
+    // A search keeps the words it scored ("offload", "network"), one entry each per segment.
+    assert_eq!(app.get("/api/search?q=offload+network").await.status, 200);
+    let res = app.get("/metrics").await;
+    let entries = res
+        .text()
+        .lines()
+        .find_map(|l| l.strip_prefix("fixkb_word_cache_entries "))
+        .map(|n| n.parse::<u64>().expect("a count"));
+    assert!(entries.is_some_and(|n| n >= 2), "{}", res.text());
     assert_eq!(res.status, 200);
     assert!(
         res.header("content-type")

@@ -23,6 +23,8 @@
 //! document by document ([`Weights::walk`](fixkb::search::Weights)), alternating, and prints
 //! both: a comparison the machine's drift over minutes does not swamp. `FIXKB_START_AFTER`
 //! makes it wait before timing, for a profiler to start counting (see [`wait_for_start`]).
+//! `FIXKB_WORD_CACHE_MB` sizes the cache of scored words as the server's option does (`0`: off,
+//! every search reads all its words; otherwise repeated words are taken from the cache).
 #![expect(
     clippy::expect_used,
     reason = "a measuring tool that cannot set up should stop"
@@ -55,7 +57,7 @@ fn main() {
         let walk = args.next().as_deref() == Some("--walk");
         let text = std::fs::read_to_string(file).expect("cannot read the queries");
         let library = Library::load(Path::new(&content), None);
-        let index = SearchIndex::open(Path::new(&index_dir), &library).expect("cannot open the index");
+        let index = open(&index_dir, &library);
         let queries = text.lines().filter(|l| !l.trim().is_empty());
         wait_for_start(&index, &library, queries.clone());
         time_each(&index, &library, runs, walk, queries);
@@ -77,7 +79,7 @@ fn main() {
             .collect()
     });
     let library = Library::load(Path::new(&content), None);
-    let index = SearchIndex::open(Path::new(&index_dir), &library).expect("cannot open the index");
+    let index = open(&index_dir, &library);
     let words: Vec<&str> = WORDS.lines().filter(|l| !l.is_empty()).collect();
     let mut seed = 12_345u64;
     let mut word = || {
@@ -117,6 +119,19 @@ fn main() {
         at(0.99),
         matched / n
     );
+}
+
+/// The index in `dir`, its cache of scored words sized by `FIXKB_WORD_CACHE_MB` as the server's
+/// (`0` measures searches that read every word).
+fn open(dir: &str, library: &Library) -> SearchIndex {
+    let mut index = SearchIndex::open(Path::new(dir), library).expect("cannot open the index");
+    if let Some(mb) = std::env::var("FIXKB_WORD_CACHE_MB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        index.set_word_cache(mb * 1024 * 1024);
+    }
+    index
 }
 
 /// With `FIXKB_START_AFTER=FILE`, searches each query once (what the first search of a

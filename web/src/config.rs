@@ -38,6 +38,11 @@ pub struct Config {
     #[arg(long, env = "FIXKB_SEARCH_CACHE_MB", default_value_t = 32, global = true)]
     pub search_cache_mb: u64,
 
+    /// Megabytes of words the search has scored, kept so that later searches with the same
+    /// words add their scores instead of reading them again (0 turns the cache off).
+    #[arg(long, env = "FIXKB_WORD_CACHE_MB", default_value_t = 16, global = true)]
+    pub word_cache_mb: u64,
+
     /// Admin token (environment only, never a flag: flags show up in process lists).
     #[arg(skip = std::env::var("FIXKB_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()))]
     pub admin_token: Option<String>,
@@ -54,6 +59,7 @@ impl Config {
             review_every: 365,
             search_log_days: 180,
             search_cache_mb: 32,
+            word_cache_mb: 16,
             admin_token: None,
         }
     }

@@ -67,9 +67,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = tokio::task::spawn_blocking(move || crate::store::Store::open_with(&data, options)).await??;
     let index_dir = config.data.join("index");
     let cache_bytes = config.search_cache_mb.saturating_mul(1024 * 1024);
+    let word_bytes = config.word_cache_mb.saturating_mul(1024 * 1024);
     let (library, search) = crate::util::on_own_thread("fixkb-index", move || {
         let search = crate::search::SearchIndex::open(&index_dir, &library).map(|mut search| {
             search.set_answer_cache(cache_bytes);
+            search.set_word_cache(word_bytes);
             search
         });
         (library, search)

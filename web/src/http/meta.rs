@@ -110,7 +110,8 @@ pub async fn metrics(State(state): State<AppState>) -> crate::http::AppResult<im
     let errors = library.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = library.diagnostics.len() - errors;
     let (cache_hits, cache_misses) = state.search.cache_counts();
-    let gauges: [(&str, &str, u64); 9] = [
+    let (scored_words, scored_bytes) = state.search.word_cache_usage();
+    let gauges: [(&str, &str, u64); 11] = [
         (
             "fixkb_articles",
             "Articles being served.",
@@ -143,6 +144,16 @@ pub async fn metrics(State(state): State<AppState>) -> crate::http::AppResult<im
             "fixkb_dropped_events",
             "Analytics events dropped because the queue was full.",
             stats.dropped_events,
+        ),
+        (
+            "fixkb_word_cache_entries",
+            "Words kept scored for later searches (one per word and index segment).",
+            scored_words as u64,
+        ),
+        (
+            "fixkb_word_cache_bytes",
+            "Estimated memory of the words kept scored.",
+            scored_bytes,
         ),
     ];
     let counters: [(&str, &str, u64); 2] = [

@@ -61,6 +61,16 @@ impl SearchIndex {
         self.answers = super::cache::ResultCache::new(bytes);
     }
 
+    /// Replaces the cache of words the first pass scored with one of `bytes` (0: off).
+    pub fn set_word_cache(&mut self, bytes: u64) {
+        self.scored_words = super::first_pass::ScoredWords::new(bytes);
+    }
+
+    /// (entries, estimated bytes) of the cache of scored words.
+    pub fn word_cache_usage(&self) -> (usize, u64) {
+        self.scored_words.usage()
+    }
+
     /// (answers served from the cache, searches run) since start.
     pub fn cache_counts(&self) -> (u64, u64) {
         self.answers.counts()
@@ -115,6 +125,7 @@ impl SearchIndex {
             window,
             &facets,
             weights.walk,
+            Some(&self.scored_words),
         )?;
         let (mut top, total, (products, tags)) = (found.top, found.total, found.facets);
         // Which words each candidate contains (kept in step with `top`), when the first pass

@@ -20,12 +20,14 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, TERM
 use super::union;
 
 mod by_word;
+mod scored;
 mod top;
 
 #[cfg(test)]
 mod fuzz;
 
-use by_word::ByWord;
+use by_word::{ByWord, Kept};
+pub use scored::ScoredWords;
 use top::Top;
 
 /// Which of a pass's words a document contains: bit `i` for the query's `i`th word (its
@@ -62,7 +64,8 @@ enum Plan {
 }
 
 /// Runs `query`, adding `common` words' scores, and keeps the best `window` matches; reads a
-/// query of words alone word by word unless told to `walk`.
+/// query of words alone word by word unless told to `walk`, taking words already scored from
+/// `kept` and keeping there those it reads.
 pub fn first_pass<F: Collector>(
     searcher: &Searcher,
     query: &dyn Query,
@@ -70,9 +73,10 @@ pub fn first_pass<F: Collector>(
     window: usize,
     facets: &F,
     walk: bool,
+    kept: Option<&ScoredWords>,
 ) -> tantivy::Result<Found<F::Fruit>> {
     let read = (!walk).then_some(by_word::SEEK_COST);
-    first_pass_reading(searcher, query, common, window, facets, read)
+    first_pass_reading(searcher, query, common, window, facets, read, kept)
 }
 
 /// As [`first_pass`]: walked when `by_word` is `None`, else read word by word, the common
@@ -87,7 +91,12 @@ fn first_pass_reading<F: Collector>(
     window: usize,
     facets: &F,
     by_word: Option<u64>,
+    kept: Option<&ScoredWords>,
 ) -> tantivy::Result<Found<F::Fruit>> {
+    let kept = kept.map(|words| Kept {
+        words,
+        generation: searcher.generation().generation_id(),
+    });
     let scoring = EnableScoring::enabled_from_searcher(searcher);
     let planned = match by_word {
         Some(seek_cost) => ByWord::plan(query, common, scoring)?.map(|p| p.seek_cost(seek_cost)),
@@ -119,16 +128,18 @@ fn first_pass_reading<F: Collector>(
         let mut words = Words::new(&common, reader)?;
         matched.clear();
         match &plan {
-            Plan::ByWord(by_word) => by_word.for_each_match(reader, |doc, score, common, mut has| {
-                matched.push(doc);
-                let score = match common {
-                    Some(common) => Some(score + common),
-                    None => words.add(doc, score, top.threshold(), first_common, &mut has),
-                };
-                if let Some(score) = score {
-                    top.push(score, DocAddress::new(ord, doc), has);
-                }
-            })?,
+            Plan::ByWord(by_word) => {
+                by_word.for_each_match(reader, kept, |doc, score, common, mut has| {
+                    matched.push(doc);
+                    let score = match common {
+                        Some(common) => Some(score + common),
+                        None => words.add(doc, score, top.threshold(), first_common, &mut has),
+                    };
+                    if let Some(score) = score {
+                        top.push(score, DocAddress::new(ord, doc), has);
+                    }
+                })?
+            }
             Plan::Walk(weight) => {
                 let mut scorer = weight.scorer(reader, 1.0)?;
                 let alive = reader.alive_bitset();
@@ -286,13 +297,27 @@ mod tests {
             let scoring = EnableScoring::enabled_from_searcher(&searcher);
             let planned = ByWord::plan(query.as_ref(), &built.common, scoring).unwrap();
             assert_eq!(planned.is_some(), word_only.contains(q), "{q}");
+            // Words scored by one pass and taken by the next give the answer reading gives: the
+            // first pass below records them, all the others take them.
+            let kept = ScoredWords::new(1 << 20);
             for window in [1, 10, 500, 5_000] {
-                let walked =
-                    first_pass(&searcher, query.as_ref(), &built.common, window, &facets, true).unwrap();
+                let walked = first_pass(
+                    &searcher,
+                    query.as_ref(),
+                    &built.common,
+                    window,
+                    &facets,
+                    true,
+                    None,
+                )
+                .unwrap();
                 assert!(walked.total > 0, "{q}");
                 // The common words sought for each match, read where the window's matches are
                 // dense enough (as served), read in every window.
-                for read in [0, by_word::SEEK_COST, u64::MAX] {
+                for (read, kept) in [0, by_word::SEEK_COST, u64::MAX]
+                    .into_iter()
+                    .flat_map(|read| [(read, None), (read, Some(&kept))])
+                {
                     let by_word = first_pass_reading(
                         &searcher,
                         query.as_ref(),
@@ -300,13 +325,18 @@ mod tests {
                         window,
                         &facets,
                         Some(read),
+                        kept,
                     )
                     .unwrap();
-                    assert_eq!(by_word.top, walked.top, "{q}, window {window}, read {read}");
-                    assert_eq!(by_word.total, walked.total, "{q}, read {read}");
-                    assert_eq!(by_word.facets, walked.facets, "{q}, read {read}");
+                    let how = format!("{q}, window {window}, read {read}, kept {}", kept.is_some());
+                    assert_eq!(by_word.top, walked.top, "{how}");
+                    assert_eq!(by_word.total, walked.total, "{how}");
+                    assert_eq!(by_word.facets, walked.facets, "{how}");
                 }
             }
+            // One entry per word that makes a match (one segment here).
+            let words = planned.map_or(0, |p| p.len() - built.common.len());
+            assert_eq!(kept.usage().0, words, "{q}");
         }
     }
 
@@ -372,10 +402,26 @@ mod tests {
         let facets = index.facet_tables.collector(&searcher).unwrap();
         for window in 1..=100 {
             // The common words sought match by match, where the pruning happens.
-            let found =
-                first_pass_reading(&searcher, query.as_ref(), &built.common, window, &facets, Some(0))
-                    .unwrap();
-            let walked = first_pass(&searcher, query.as_ref(), &built.common, window, &facets, true).unwrap();
+            let found = first_pass_reading(
+                &searcher,
+                query.as_ref(),
+                &built.common,
+                window,
+                &facets,
+                Some(0),
+                None,
+            )
+            .unwrap();
+            let walked = first_pass(
+                &searcher,
+                query.as_ref(),
+                &built.common,
+                window,
+                &facets,
+                true,
+                None,
+            )
+            .unwrap();
             // Every match scored with the common words: the first pass as it was before pruning.
             let every = tantivy::query::BooleanQuery::new(vec![
                 (tantivy::query::Occur::Must, query.box_clone()),

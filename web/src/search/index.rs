@@ -40,6 +40,8 @@ pub struct SearchIndex {
     pub(super) facet_tables: super::facets::FacetTables,
     /// Recent answers (see `search/cache.rs`).
     pub(super) answers: super::cache::ResultCache,
+    /// Words the first pass scored (see `search/first_pass/scored.rs`).
+    pub(super) scored_words: super::first_pass::ScoredWords,
     dir: Option<PathBuf>,
 }
 
@@ -168,6 +170,7 @@ impl SearchIndex {
             synonyms: Default::default(),
             facet_tables: Default::default(),
             answers: Default::default(),
+            scored_words: Default::default(),
             dir,
         };
         *this.lock_indexed() = this.read_indexed()?;

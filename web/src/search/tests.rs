@@ -475,6 +475,47 @@ fn a_cache_of_size_zero_searches_every_time() {
     assert_eq!(again.hits, first.hits);
 }
 
+#[test]
+fn words_kept_scored_give_the_answer_of_reading_them_and_are_not_reused_after_an_edit() {
+    let (content, lib) = fixture();
+    let data = tempfile::tempdir().unwrap();
+    let mut index = SearchIndex::open(&data.path().join("index"), &lib).unwrap();
+    index.set_answer_cache(0);
+    let request = SearchRequest::new("firewall network adapter");
+    let read = index.search(&lib, &request);
+    assert!(read.total > 1, "{read:?}");
+    let (entries, bytes) = index.word_cache_usage();
+    assert!(entries >= 3 && bytes > 0, "each word kept: {entries} entries");
+    let kept = index.search(&lib, &request);
+    assert_eq!(
+        index.word_cache_usage().0,
+        entries,
+        "the repeat reads nothing new"
+    );
+    assert_eq!(
+        (&kept.hits, kept.total, &kept.facets),
+        (&read.hits, read.total, &read.facets)
+    );
+
+    // An edit adds "firewall" to another article: the index's statistics and the word's
+    // documents change, so what was kept for the old index must not be used.
+    write_files(
+        content.path(),
+        &[("access.md", &format!("{ACCESS}\n\nThe firewall blocks it.\n"))],
+    );
+    let lib2 = Library::load(content.path(), Some(&lib));
+    index.update(&lib2).unwrap();
+    let after = index.search(&lib2, &request);
+    assert_eq!(after.total, read.total + 1, "{after:?}");
+    index.set_word_cache(0);
+    let unkept = index.search(&lib2, &request);
+    assert_eq!(index.word_cache_usage(), (0, 0));
+    assert_eq!(
+        (&after.hits, after.total, &after.facets),
+        (&unkept.hits, unkept.total, &unkept.facets)
+    );
+}
+
 /// Values with their counts, most common first.
 type Counted = Vec<(String, usize)>;
 
@@ -693,8 +734,16 @@ fn the_first_pass_words_give_coordination_and_coverage_the_answer_of_probing() {
         assert!(built.concepts.iter().any(|c| c.word.is_some()), "{q}");
         let facets = index.facet_tables.collector(&searcher).unwrap();
         let query = built.query.expect("searched");
-        let found =
-            first_pass::first_pass(&searcher, query.as_ref(), &built.common, 500, &facets, false).unwrap();
+        let found = first_pass::first_pass(
+            &searcher,
+            query.as_ref(),
+            &built.common,
+            500,
+            &facets,
+            false,
+            None,
+        )
+        .unwrap();
         assert!(found.words.is_some(), "{q}");
         // Served (coordination and coverage know the words from the first pass) and walked
         // (every word probed, every coverage clause probed for every candidate) agree.
@@ -760,8 +809,16 @@ fn rescoring_adds_the_adjacent_pairs_as_their_phrase_clauses_would() {
     );
     let facets = index.facet_tables.collector(&searcher).unwrap();
     let query = built.query.as_ref().expect("searched");
-    let found =
-        first_pass::first_pass(&searcher, query.as_ref(), &built.common, 500, &facets, false).unwrap();
+    let found = first_pass::first_pass(
+        &searcher,
+        query.as_ref(),
+        &built.common,
+        500,
+        &facets,
+        false,
+        None,
+    )
+    .unwrap();
     let rescored = |boost: &[build::Boost]| {
         let (mut top, mut words) = (found.top.clone(), found.words.clone());
         execute::rescore(&searcher, &mut top, boost, &built.coverage, words.as_mut()).unwrap();

@@ -13,10 +13,17 @@
 //! Documents get exactly the scores of the walk: a word's fields are combined in the union's
 //! order, the rarer words summed in the boolean query's order (as tantivy's union sums its
 //! clauses), then the common words summed in theirs and added (as `Words::add` does).
+//!
+//! The words that make a match are read in full, so what the pass computed for each (its
+//! documents and its score in each) is kept ([`ScoredWords`]); a later search with the same
+//! word adds those scores instead of reading its postings.
+
+use std::sync::Arc;
 
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
+use super::scored::{Scored, ScoredWords};
 use super::{WordSet, word_bit};
 use crate::search::term;
 use crate::search::union::SeekUnion;
@@ -26,10 +33,37 @@ type Word = (Vec<Box<dyn Weight>>, Option<Score>);
 /// One word in a segment: its fields' scorers and the union's tie.
 type WordScorers = (Vec<Box<dyn Scorer>>, Option<Score>);
 
+/// Where a word that makes a match is read from in one segment.
+enum Source {
+    /// Its fields' postings, recording what the pass computes when the cache is on.
+    Read(WordScorers, Option<Scored>),
+    /// Its documents and scores as kept, and the next to add.
+    Kept(Arc<Scored>, usize),
+}
+
+impl Source {
+    /// The first document not yet added.
+    fn doc(&self) -> DocId {
+        match self {
+            Source::Read((scorers, _), _) => scorers.iter().map(|s| s.doc()).min().unwrap_or(TERMINATED),
+            Source::Kept(scored, at) => scored.docs.get(*at).copied().unwrap_or(TERMINATED),
+        }
+    }
+}
+
+/// The cache of scored words and the searcher generation it is asked about.
+#[derive(Clone, Copy)]
+pub struct Kept<'a> {
+    pub words: &'a ScoredWords,
+    pub generation: u64,
+}
+
 /// The words of a first pass that can be read word by word.
 pub struct ByWord {
     /// The words that make a match.
     words: Vec<Word>,
+    /// Each of `words` as the cache of scored words knows it: its query's `Debug` form.
+    keys: Vec<Arc<str>>,
     /// The common words, which only add to matches.
     common: Vec<Word>,
     /// See [`SEEK_COST`].
@@ -58,6 +92,7 @@ impl ByWord {
             return Ok(None);
         }
         let words = inner.clauses().iter().map(|(_, q)| q.as_ref());
+        let keys = words.clone().map(|q| Arc::from(format!("{q:?}"))).collect();
         let (Some(words), Some(common)) = (
             Self::words(words, scoring)?,
             Self::words(common.iter().map(AsRef::as_ref), scoring)?,
@@ -66,6 +101,7 @@ impl ByWord {
         };
         Ok(Some(Self {
             words,
+            keys,
             common,
             seek_cost: SEEK_COST,
         }))
@@ -111,12 +147,23 @@ impl ByWord {
     /// when they were read). Where the matches are too sparse for reading the common words'
     /// postings to pay, `common` is `None`, and the caller seeks them for the matches that need
     /// them.
+    /// With `kept`, the words that make a match are taken from it where it has them, and
+    /// kept there once read.
     pub fn for_each_match(
         &self,
         reader: &SegmentReader,
+        kept: Option<Kept<'_>>,
         mut each: impl FnMut(DocId, Score, Option<Score>, WordSet),
     ) -> tantivy::Result<()> {
-        let mut words = Self::scorers(&self.words, reader)?;
+        let kept = kept.filter(|k| k.words.is_on());
+        let segment = reader.segment_id();
+        let mut words = Vec::with_capacity(self.words.len());
+        for (word, key) in self.words.iter().zip(&self.keys) {
+            words.push(match kept.and_then(|k| k.words.get(k.generation, segment, key)) {
+                Some(scored) => Source::Kept(scored, 0),
+                None => Source::Read(Self::word_scorers(word, reader)?, kept.map(|_| Scored::default())),
+            });
+        }
         let mut common = Self::scorers(&self.common, reader)?;
         // How many postings of the common words a window holds, on average.
         let postings: u64 = common
@@ -130,11 +177,16 @@ impl ByWord {
         while start != TERMINATED {
             window.start = start;
             let end = start.saturating_add(WINDOW);
-            for (i, (scorers, tie)) in words.iter_mut().enumerate() {
-                for scorer in scorers.iter_mut() {
-                    window.add(scorer, end);
+            for (i, word) in words.iter_mut().enumerate() {
+                match word {
+                    Source::Read((scorers, tie), record) => {
+                        for scorer in scorers.iter_mut() {
+                            window.add(scorer, end);
+                        }
+                        window.end_word(*tie, word_bit(i), record.as_mut());
+                    }
+                    Source::Kept(scored, at) => window.add_kept(scored, at, end, word_bit(i)),
                 }
-                window.end_word(*tie, word_bit(i));
             }
             let matches: u64 = window.matched.iter().map(|w| u64::from(w.count_ones())).sum();
             let read = !common.is_empty() && matches.saturating_mul(self.seek_cost) >= per_window;
@@ -156,33 +208,41 @@ impl ByWord {
             });
             start = next_doc(&words);
         }
+        // Every word was read to its end: what was recorded is the whole word.
+        if let Some(kept) = kept {
+            for (word, key) in words.into_iter().zip(&self.keys) {
+                if let Source::Read(_, Some(scored)) = word {
+                    kept.words.insert(kept.generation, segment, key, scored);
+                }
+            }
+        }
         Ok(())
     }
 
     /// The words' scorers in `reader`, leaving out fields with nothing there.
     fn scorers(words: &[Word], reader: &SegmentReader) -> tantivy::Result<Vec<WordScorers>> {
-        let mut out = Vec::with_capacity(words.len());
-        for (weights, tie) in words {
-            let mut scorers = Vec::with_capacity(weights.len());
-            for weight in weights {
-                let scorer = weight.scorer(reader, 1.0)?;
-                if scorer.doc() != TERMINATED {
-                    scorers.push(scorer);
-                }
+        words
+            .iter()
+            .map(|word| Self::word_scorers(word, reader))
+            .collect()
+    }
+
+    /// One word's scorers in `reader`, leaving out fields with nothing there.
+    fn word_scorers((weights, tie): &Word, reader: &SegmentReader) -> tantivy::Result<WordScorers> {
+        let mut scorers = Vec::with_capacity(weights.len());
+        for weight in weights {
+            let scorer = weight.scorer(reader, 1.0)?;
+            if scorer.doc() != TERMINATED {
+                scorers.push(scorer);
             }
-            out.push((scorers, *tie));
         }
-        Ok(out)
+        Ok((scorers, *tie))
     }
 }
 
-/// The first document any of the words' fields is on.
-fn next_doc(words: &[WordScorers]) -> DocId {
-    words
-        .iter()
-        .flat_map(|(scorers, _)| scorers.iter().map(|s| s.doc()))
-        .min()
-        .unwrap_or(TERMINATED)
+/// The first document any of the words is on.
+fn next_doc(words: &[Source]) -> DocId {
+    words.iter().map(Source::doc).min().unwrap_or(TERMINATED)
 }
 
 /// Documents per window: its arrays stay in the core's fastest caches.
@@ -258,16 +318,36 @@ impl Window {
     }
 
     /// Adds the current word's score to the totals of the documents it matched, which makes
-    /// them matches, and its `bit` to their words.
-    fn end_word(&mut self, tie: Option<Score>, bit: WordSet) {
+    /// them matches, and its `bit` to their words; and to `record`, when given, each document
+    /// with the word's score there.
+    fn end_word(&mut self, tie: Option<Score>, bit: WordSet, mut record: Option<&mut Scored>) {
         for w in 0..BITS {
             let seen = std::mem::take(&mut self.seen[w]);
             for d in ones(w, seen) {
-                self.total[d] += combine(std::mem::take(&mut self.word[d]), tie);
+                let score = combine(std::mem::take(&mut self.word[d]), tie);
+                self.total[d] += score;
                 self.has[d] |= bit;
+                if let Some(record) = record.as_deref_mut() {
+                    record.push(self.start + d as DocId, score);
+                }
             }
             self.matched[w] |= seen;
         }
+    }
+
+    /// As reading a word and [`Window::end_word`], from the word's kept documents and scores
+    /// before `end`, starting at `at` (left on the first at or after `end`).
+    fn add_kept(&mut self, scored: &Scored, at: &mut usize, end: DocId, bit: WordSet) {
+        let docs = scored.docs.get(*at..).unwrap_or_default();
+        let n = docs.partition_point(|&doc| doc < end);
+        let scores = scored.scores.get(*at..*at + n).unwrap_or_default();
+        for (&doc, &score) in docs[..n].iter().zip(scores) {
+            let d = (doc - self.start) as usize;
+            self.total[d] += score;
+            self.has[d] |= bit;
+            self.matched[d / 64] |= 1 << (d % 64);
+        }
+        *at += n;
     }
 
     /// Adds the current common word's score to the matches it is in (it was only read for

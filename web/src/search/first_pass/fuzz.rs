@@ -157,8 +157,11 @@ fn fuzz_word_by_word_first_pass_gives_the_walks_and_tantivys_answer() {
         // The common words sought match by match, read where the window's matches are dense
         // enough (as served), read in every window.
         prop_oneof![Just(0), Just(by_word::SEEK_COST), Just(u64::MAX)],
+        // Words taken from those earlier cases scored (or recorded there), or read.
+        any::<bool>(),
     );
-    crate::fuzz::run("first pass", strategy, |(tokens, window, read)| {
+    let kept = super::ScoredWords::new(4 << 20);
+    crate::fuzz::run("first pass", strategy, |(tokens, window, read, keep)| {
         let q = tokens.join(" ");
         let parsed = query::parse(&q);
         let (products, tags) = (parsed.products.clone(), parsed.tags.clone());
@@ -174,10 +177,19 @@ fn fuzz_word_by_word_first_pass_gives_the_walks_and_tantivys_answer() {
             window,
             &facets,
             Some(read),
+            keep.then_some(&kept),
         )
         .expect("first pass");
-        let walked = first_pass(&searcher, query.as_ref(), &built.common, window, &facets, true)
-            .expect("walked first pass");
+        let walked = first_pass(
+            &searcher,
+            query.as_ref(),
+            &built.common,
+            window,
+            &facets,
+            true,
+            None,
+        )
+        .expect("walked first pass");
         // Tantivy's own evaluation: every match scored with the common words added.
         let every = BooleanQuery::new(vec![
             (Occur::Must, query.box_clone()),
@@ -192,8 +204,8 @@ fn fuzz_word_by_word_first_pass_gives_the_walks_and_tantivys_answer() {
         let (theirs, count) = searcher.search(&every, &(top, Count)).expect("tantivy's search");
         prop_assert_eq!(walked.total, count, "{}", q);
         prop_assert_eq!(&walked.top, &theirs, "{}", q);
-        prop_assert_eq!(by_word.total, count, "{}, read {}", q, read);
-        prop_assert_eq!(&by_word.top, &theirs, "{}, read {}", q, read);
+        prop_assert_eq!(by_word.total, count, "{}, read {}, kept {}", q, read, keep);
+        prop_assert_eq!(&by_word.top, &theirs, "{}, read {}, kept {}", q, read, keep);
         prop_assert_eq!(&by_word.facets, &walked.facets, "{}", q);
         // The words each of the best contains, as probing each word finds them.
         if let Some(sets) = &by_word.words {
