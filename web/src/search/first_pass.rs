@@ -13,6 +13,8 @@
 //! instead of walked document by document (`first_pass/by_word.rs`); where its matches are
 //! dense, the common words' postings are read with them. Both ways give the same answer.
 
+use std::sync::Arc;
+
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, TERMINATED};
@@ -27,7 +29,8 @@ mod top;
 mod fuzz;
 
 use by_word::{ByWord, Kept};
-pub use scored::ScoredWords;
+use scored::Scored;
+pub use scored::{KeptScorer, ScoredWords};
 use top::Top;
 
 /// Which of a pass's words a document contains: bit `i` for the query's `i`th word (its
@@ -106,6 +109,11 @@ fn first_pass_reading<F: Collector>(
         Some(by_word) => Plan::ByWord(by_word),
         None => Plan::Walk(query.weight(scoring)?),
     };
+    // The common words as the cache of scored words knows them (see `first_pass/scored.rs`).
+    let common_keys: Vec<Arc<str>> = match kept {
+        Some(_) => common.iter().map(|q| Arc::from(format!("{q:?}"))).collect(),
+        None => Vec::new(),
+    };
     let common: Vec<Box<dyn Weight>> = common
         .iter()
         .map(|q| q.weight(scoring))
@@ -125,11 +133,23 @@ fn first_pass_reading<F: Collector>(
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let ord = ord as u32;
         let mut counter = facets.for_segment(ord, reader)?;
-        let mut words = Words::new(&common, reader)?;
+        // The common words in full, kept or read now and kept: scoring every document of a
+        // common word once costs about what seeking it costs a few searches.
+        let common_kept = match kept {
+            Some(kept) => Some(kept.common(&common, &common_keys, reader)?),
+            None => None,
+        };
+        let mut words = match &common_kept {
+            Some(scored) => Words::kept(scored),
+            None => Words::new(&common, reader)?,
+        };
         matched.clear();
         match &plan {
-            Plan::ByWord(by_word) => {
-                by_word.for_each_match(reader, kept, |doc, score, common, mut has| {
+            Plan::ByWord(by_word) => by_word.for_each_match(
+                reader,
+                kept,
+                common_kept.as_deref(),
+                |doc, score, common, mut has| {
                     matched.push(doc);
                     let score = match common {
                         Some(common) => Some(score + common),
@@ -138,8 +158,8 @@ fn first_pass_reading<F: Collector>(
                     if let Some(score) = score {
                         top.push(score, DocAddress::new(ord, doc), has);
                     }
-                })?
-            }
+                },
+            )?,
             Plan::Walk(weight) => {
                 let mut scorer = weight.scorer(reader, 1.0)?;
                 let alive = reader.alive_bitset();
@@ -186,10 +206,26 @@ const SLACK: Score = 1.0 + 1e-4;
 
 impl Words {
     fn new(weights: &[Box<dyn Weight>], reader: &tantivy::SegmentReader) -> tantivy::Result<Self> {
-        let mut words = Vec::with_capacity(weights.len());
-        let mut most = Vec::with_capacity(weights.len());
-        for weight in weights {
-            let scorer = weight.scorer(reader, 1.0)?;
+        let scorers = weights
+            .iter()
+            .map(|w| w.scorer(reader, 1.0))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(Self::of(scorers))
+    }
+
+    /// The words as kept, sought in their kept documents.
+    fn kept(scored: &[Arc<Scored>]) -> Self {
+        let scorers = scored
+            .iter()
+            .map(|s| Box::new(KeptScorer::new(s.clone())) as Box<dyn Scorer>)
+            .collect();
+        Self::of(scorers)
+    }
+
+    fn of(scorers: Vec<Box<dyn Scorer>>) -> Self {
+        let mut words = Vec::with_capacity(scorers.len());
+        let mut most = Vec::with_capacity(scorers.len());
+        for scorer in scorers {
             // A word we cannot bound is always sought.
             most.push(union::max_score(scorer.as_ref()).unwrap_or(Score::INFINITY));
             words.push((scorer, 0));
@@ -198,7 +234,7 @@ impl Words {
         for k in (0..rest.len().saturating_sub(1)).rev() {
             rest[k] += rest[k + 1];
         }
-        Ok(Self { words, rest })
+        Self { words, rest }
     }
 
     /// `base` plus the common words' scores for `doc`, or `None` as soon as it is sure the
@@ -334,9 +370,10 @@ mod tests {
                     assert_eq!(by_word.facets, walked.facets, "{how}");
                 }
             }
-            // One entry per word that makes a match (one segment here).
+            // One entry per common word, and per word that makes a match when the pass reads
+            // word by word (one segment here).
             let words = planned.map_or(0, |p| p.len() - built.common.len());
-            assert_eq!(kept.usage().0, words, "{q}");
+            assert_eq!(kept.usage().0, words + built.common.len(), "{q}");
         }
     }
 

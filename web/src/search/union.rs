@@ -24,6 +24,7 @@
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, QueryClone, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
+use super::first_pass::KeptScorer;
 use super::term::{self, TermScorer};
 
 /// Matches documents matching any child; scores them by sum, or like disjunction-max.
@@ -466,6 +467,9 @@ pub fn max_score(scorer: &dyn Scorer) -> Option<Score> {
     }
     if scorer.is::<EmptyScorer>() {
         return Some(0.0);
+    }
+    if let Some(kept) = scorer.downcast_ref::<KeptScorer>() {
+        return Some(kept.max_score());
     }
     let union = scorer.downcast_ref::<SeekUnionScorer>()?;
     let (mut sum, mut best) = (0.0, 0.0f32);

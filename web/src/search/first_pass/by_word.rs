@@ -58,6 +58,32 @@ pub struct Kept<'a> {
     pub generation: u64,
 }
 
+impl Kept<'_> {
+    /// Each of the words (`weights`, known to the cache as `keys`) in full in `reader`: as
+    /// kept, or read now and kept.
+    pub fn common(
+        &self,
+        weights: &[Box<dyn Weight>],
+        keys: &[Arc<str>],
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Vec<Arc<Scored>>> {
+        let segment = reader.segment_id();
+        let mut out = Vec::with_capacity(weights.len());
+        for (weight, key) in weights.iter().zip(keys) {
+            let scored = match self.words.get(self.generation, segment, key) {
+                Some(scored) => scored,
+                None => {
+                    let scored = Arc::new(Scored::read(weight.scorer(reader, 1.0)?));
+                    self.words.insert(self.generation, segment, key, scored.clone());
+                    scored
+                }
+            };
+            out.push(scored);
+        }
+        Ok(out)
+    }
+}
+
 /// The words of a first pass that can be read word by word.
 pub struct ByWord {
     /// The words that make a match.
@@ -148,11 +174,12 @@ impl ByWord {
     /// postings to pay, `common` is `None`, and the caller seeks them for the matches that need
     /// them.
     /// With `kept`, the words that make a match are taken from it where it has them, and
-    /// kept there once read.
+    /// kept there once read; with `common_kept`, the common words are read from those.
     pub fn for_each_match(
         &self,
         reader: &SegmentReader,
         kept: Option<Kept<'_>>,
+        common_kept: Option<&[Arc<Scored>]>,
         mut each: impl FnMut(DocId, Score, Option<Score>, WordSet),
     ) -> tantivy::Result<()> {
         let kept = kept.filter(|k| k.words.is_on());
@@ -164,12 +191,21 @@ impl ByWord {
                 None => Source::Read(Self::word_scorers(word, reader)?, kept.map(|_| Scored::default())),
             });
         }
-        let mut common = Self::scorers(&self.common, reader)?;
+        let mut common = match common_kept {
+            Some(_) => Vec::new(),
+            None => Self::scorers(&self.common, reader)?,
+        };
+        // Where each kept common word is.
+        let mut common_at = vec![0; common_kept.map_or(0, <[_]>::len)];
+        let has_common = !self.common.is_empty();
         // How many postings of the common words a window holds, on average.
-        let postings: u64 = common
-            .iter()
-            .flat_map(|(scorers, _)| scorers.iter().map(|s| u64::from(s.size_hint())))
-            .sum();
+        let postings: u64 = match common_kept {
+            Some(kept) => kept.iter().map(|s| s.docs.len() as u64).sum(),
+            None => common
+                .iter()
+                .flat_map(|(scorers, _)| scorers.iter().map(|s| u64::from(s.size_hint())))
+                .sum(),
+        };
         let per_window = postings * u64::from(WINDOW) / u64::from(reader.max_doc().max(1));
         let alive = reader.alive_bitset();
         let mut window = Window::new();
@@ -189,8 +225,12 @@ impl ByWord {
                 }
             }
             let matches: u64 = window.matched.iter().map(|w| u64::from(w.count_ones())).sum();
-            let read = !common.is_empty() && matches.saturating_mul(self.seek_cost) >= per_window;
-            if read {
+            let read = has_common && matches.saturating_mul(self.seek_cost) >= per_window;
+            if let (true, Some(kept)) = (read, common_kept) {
+                for (j, (scored, at)) in kept.iter().zip(&mut common_at).enumerate() {
+                    window.add_kept_common(scored, at, end, word_bit(words.len() + j));
+                }
+            } else if read {
                 for (j, (scorers, tie)) in common.iter_mut().enumerate() {
                     for scorer in scorers.iter_mut() {
                         if scorer.doc() < start {
@@ -212,7 +252,7 @@ impl ByWord {
         if let Some(kept) = kept {
             for (word, key) in words.into_iter().zip(&self.keys) {
                 if let Source::Read(_, Some(scored)) = word {
-                    kept.words.insert(kept.generation, segment, key, scored);
+                    kept.words.insert(kept.generation, segment, key, Arc::new(scored));
                 }
             }
         }
@@ -359,6 +399,24 @@ impl Window {
                 self.has[d] |= bit;
             }
         }
+    }
+
+    /// As reading a common word and [`Window::end_common_word`], from its kept documents and
+    /// scores in the window, passing over those before it from `at` (left on the first at or
+    /// after `end`).
+    fn add_kept_common(&mut self, scored: &Scored, at: &mut usize, end: DocId, bit: WordSet) {
+        let docs = scored.docs.get(*at..).unwrap_or_default();
+        let from = docs.partition_point(|&doc| doc < self.start);
+        let n = docs[from..].partition_point(|&doc| doc < end);
+        let scores = scored.scores.get(*at + from..*at + from + n).unwrap_or_default();
+        for (&doc, &score) in docs[from..from + n].iter().zip(scores) {
+            let d = (doc - self.start) as usize;
+            if self.matched[d / 64] >> (d % 64) & 1 == 1 {
+                self.common[d] += score;
+                self.has[d] |= bit;
+            }
+        }
+        *at += from + n;
     }
 
     /// Hands over every match in index order with its scores and words, clearing the window.

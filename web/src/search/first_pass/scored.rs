@@ -14,13 +14,16 @@
 use std::sync::Arc;
 
 use tantivy::index::SegmentId;
-use tantivy::{DocId, Score};
+use tantivy::query::Scorer;
+use tantivy::{DocId, DocSet, Score, TERMINATED};
 
 /// One word's documents in one segment, in index order, and its score in each.
 #[derive(Debug, Default)]
 pub struct Scored {
     pub docs: Vec<DocId>,
     pub scores: Vec<Score>,
+    /// The highest of `scores` (0 when there are none).
+    most: Score,
 }
 
 impl Scored {
@@ -28,6 +31,21 @@ impl Scored {
     pub fn push(&mut self, doc: DocId, score: Score) {
         self.docs.push(doc);
         self.scores.push(score);
+        // Scores are never NaN.
+        if score > self.most {
+            self.most = score;
+        }
+    }
+
+    /// Every document `scorer` matches from where it is, with its score: the word in full.
+    pub fn read(mut scorer: Box<dyn Scorer>) -> Self {
+        let mut scored = Self::default();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            scored.push(doc, scorer.score());
+            doc = scorer.advance();
+        }
+        scored
     }
 
     fn bytes(&self) -> u64 {
@@ -51,6 +69,61 @@ const ENTRY_BYTES: u64 = 160;
 impl quick_cache::Weighter<Key, Arc<Scored>> for Weigh {
     fn weight(&self, key: &Key, scored: &Arc<Scored>) -> u64 {
         key.word.len() as u64 + scored.bytes() + ENTRY_BYTES
+    }
+}
+
+/// A kept word read as a scorer: its documents in order, each with its kept score.
+pub struct KeptScorer {
+    scored: Arc<Scored>,
+    at: usize,
+}
+
+impl KeptScorer {
+    pub fn new(scored: Arc<Scored>) -> Self {
+        Self { scored, at: 0 }
+    }
+
+    /// The highest score it gives (a bound for max-score pruning, exact rather than derived).
+    pub fn max_score(&self) -> Score {
+        self.scored.most
+    }
+}
+
+impl DocSet for KeptScorer {
+    fn advance(&mut self) -> DocId {
+        self.at = (self.at + 1).min(self.scored.docs.len());
+        self.doc()
+    }
+
+    /// Galloping from the current document: most seeks land a few documents ahead.
+    fn seek(&mut self, target: DocId) -> DocId {
+        let docs = &self.scored.docs;
+        let (mut lo, mut step) = (self.at, 1);
+        while lo + step < docs.len() && docs[lo + step] < target {
+            lo += step;
+            step *= 2;
+        }
+        let hi = (lo + step + 1).min(docs.len());
+        self.at = lo
+            + docs
+                .get(lo..hi)
+                .unwrap_or_default()
+                .partition_point(|&d| d < target);
+        self.doc()
+    }
+
+    fn doc(&self) -> DocId {
+        self.scored.docs.get(self.at).copied().unwrap_or(TERMINATED)
+    }
+
+    fn size_hint(&self) -> u32 {
+        u32::try_from(self.scored.docs.len()).unwrap_or(u32::MAX)
+    }
+}
+
+impl Scorer for KeptScorer {
+    fn score(&mut self) -> Score {
+        self.scored.scores.get(self.at).copied().unwrap_or(0.0)
     }
 }
 
@@ -90,14 +163,14 @@ impl ScoredWords {
     }
 
     /// Keeps `scored` for `word` in `segment` of searcher `generation`.
-    pub fn insert(&self, generation: u64, segment: SegmentId, word: &Arc<str>, scored: Scored) {
+    pub fn insert(&self, generation: u64, segment: SegmentId, word: &Arc<str>, scored: Arc<Scored>) {
         if let Some(words) = &self.words {
             let key = Key {
                 generation,
                 segment,
                 word: word.clone(),
             };
-            words.insert(key, Arc::new(scored));
+            words.insert(key, scored);
         }
     }
 
@@ -112,5 +185,54 @@ impl ScoredWords {
 impl Default for ScoredWords {
     fn default() -> Self {
         Self::new(DEFAULT_BYTES)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_word_seeks_and_scores_as_a_scan_of_its_documents_would() {
+        // Documents with gaps of every size (runs of neighbours, jumps of thousands), sought
+        // with targets on documents, between them, past the end, and advanced in between.
+        let mut scored = Scored::default();
+        let mut doc = 3;
+        for i in 0..2_000u32 {
+            scored.push(doc, (i % 97) as Score * 0.25);
+            doc += 1 + (i * 7919 % 13) * (i * 31 % 5) * (i % 11) * 9;
+        }
+        let scored = Arc::new(scored);
+        assert_eq!(scored.most, 24.0);
+        let last = *scored.docs.last().unwrap();
+        let scan = |from: usize, target: DocId| {
+            (from..scored.docs.len())
+                .find(|&k| scored.docs[k] >= target)
+                .unwrap_or(scored.docs.len())
+        };
+        for stride in [1, 2, 5, 64, 700, 5_000, 40_000, 300_000] {
+            let mut scorer = KeptScorer::new(scored.clone());
+            let mut at = 0;
+            let mut target = 0;
+            while target <= last + 10 {
+                let expected = scan(at, target);
+                let doc = scorer.seek(target);
+                assert_eq!(doc, scored.docs.get(expected).copied().unwrap_or(TERMINATED));
+                at = expected;
+                if doc != TERMINATED {
+                    assert_eq!(scorer.score(), scored.scores[at], "doc {doc}");
+                    if target % 3 == 0 {
+                        at += 1;
+                        assert_eq!(
+                            scorer.advance(),
+                            scored.docs.get(at).copied().unwrap_or(TERMINATED)
+                        );
+                    }
+                }
+                target += stride;
+            }
+            assert_eq!(scorer.seek(TERMINATED), TERMINATED);
+            assert_eq!(scorer.advance(), TERMINATED);
+        }
     }
 }
