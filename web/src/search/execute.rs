@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use tantivy::columnar::StrColumn;
 use tantivy::query::{EnableScoring, Query, Scorer};
-use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult};
+use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult, SegmentReader};
 
 use crate::content::{Facet, Library};
 
 use super::build::{Boost, Builder, Concept, Coverage, Weights};
 use super::cache::Answer;
-use super::first_pass::{WordSet, first_pass, word_bit};
+use super::first_pass::{Kept, KeptScorer, WordSet, first_pass, word_bit};
 use super::pairs::{self, Pair};
 use super::query;
 use super::schema::names;
@@ -131,7 +131,19 @@ impl SearchIndex {
         // Which words each candidate contains (kept in step with `top`), when the first pass
         // knows.
         let mut words = found.words;
-        rescore(&searcher, &mut top, &built.boost, &built.coverage, words.as_mut())?;
+        let kept = Kept {
+            words: &self.scored_words,
+            generation: searcher.generation().generation_id(),
+        };
+        let kept = self.scored_words.is_on().then_some(kept);
+        rescore(
+            &searcher,
+            &mut top,
+            &built.boost,
+            &built.coverage,
+            words.as_mut(),
+            kept,
+        )?;
         if weights.coord > 0.0 && built.concepts.len() > 1 {
             let head = top.len().min(RERANK);
             let words = words.as_deref().map(|w| &w[..head]);
@@ -251,6 +263,7 @@ fn for_each_match(
     order: &[usize],
     query: &dyn Query,
     scoring: bool,
+    kept: Option<(Kept<'_>, &Arc<str>)>,
     mut f: impl FnMut(usize, &mut dyn Scorer),
 ) -> tantivy::Result<()> {
     let enable = if scoring {
@@ -268,7 +281,24 @@ fn for_each_match(
             Some((_, scorer, _)) => scorer.seek_danger(doc_id),
             None => {
                 let reader = searcher.segment_reader(segment_ord);
-                let (result, scorer) = weight.scorer_danger(reader, doc_id, 1.0)?;
+                let full = match kept.filter(|_| scoring) {
+                    Some((kept, key)) => {
+                        let probes = order
+                            .iter()
+                            .filter(|&&j| hits[j].1.segment_ord == segment_ord)
+                            .count();
+                        let postings = || postings_of(query, reader);
+                        kept.clause(|| weight.scorer(reader, 1.0), key, reader, probes, postings)?
+                    }
+                    None => None,
+                };
+                let (result, scorer) = match full {
+                    Some(scored) => {
+                        let mut scorer: Box<dyn Scorer> = Box::new(KeptScorer::new(scored));
+                        (scorer.seek_danger(doc_id), scorer)
+                    }
+                    None => weight.scorer_danger(reader, doc_id, 1.0)?,
+                };
                 current = Some((segment_ord, scorer, doc_id));
                 result
             }
@@ -287,6 +317,17 @@ fn for_each_match(
     Ok(())
 }
 
+/// The postings of `query`'s terms in `reader`: what reading it in full reads, about.
+fn postings_of(query: &dyn Query, reader: &SegmentReader) -> tantivy::Result<u64> {
+    let mut terms = Vec::new();
+    query.query_terms(&mut |term, _| terms.push(term.clone()));
+    let mut sum = 0;
+    for term in &terms {
+        sum += u64::from(reader.inverted_index(term.field())?.doc_freq(term)?);
+    }
+    Ok(sum)
+}
+
 /// Adds each hit's boosts, multiplies by its static rank, and sorts best first. A boost that
 /// needs some words (an adjacent pair, most of the words for coverage) is only probed for the
 /// hits that contain them, when `words` (each hit's; see `first_pass::Found::words`) tells;
@@ -297,8 +338,17 @@ pub(super) fn rescore(
     boost: &[Boost],
     coverage: &[Coverage],
     words: Option<&mut Vec<WordSet>>,
+    kept: Option<Kept<'_>>,
 ) -> tantivy::Result<()> {
     let order = index_order(hits);
+    // Each clause as the cache of scored words knows it, when there is one.
+    let key = |query: &dyn Query| Arc::<str>::from(format!("{query:?}"));
+    let keys: Vec<Arc<str>> = match kept {
+        Some(_) => boost.iter().map(|c| key(c.query.as_ref())).collect(),
+        None => Vec::new(),
+    };
+    let kept_with = |at: usize| kept.zip(keys.get(at));
+    let mut at = 0;
     let mut extra = vec![0.0 as Score; hits.len()];
     let has = words
         .as_deref()
@@ -310,13 +360,17 @@ pub(super) fn rescore(
     // Clause by clause, in order: each hit's sum is added up as their union would. A run of
     // adjacent pairs is probed at once, each hit's scores then added in the clauses' order.
     for run in boost.chunk_by(|a, b| a.pair.is_some() == b.pair.is_some()) {
+        let first = at;
+        at += run.len();
         let needs: Vec<WordSet> = run.iter().map(needed).collect();
         if run[0].pair.is_some() {
             let pairs: Vec<Pair> = run.iter().filter_map(|c| c.pair.clone()).collect();
             let order = hits_with(&order, has, |words| needs.iter().any(|&n| n & !words == 0));
             let mut scores = vec![None; hits.len() * run.len()];
             let wanted = |i: usize, k: usize| contains(i, needs[k]);
-            pairs::for_each_match(searcher, hits, &order, &pairs, wanted, |i, k, score| {
+            let queries: Vec<&dyn Query> = run.iter().map(|c| c.query.as_ref()).collect();
+            let kept = kept.map(|kept| (kept, &queries[..], keys.get(first..at).unwrap_or_default()));
+            pairs::for_each_match(searcher, hits, &order, &pairs, kept, wanted, |i, k, score| {
                 scores[i * run.len() + k] = Some(score)
             })?;
             for (extra, scores) in extra.iter_mut().zip(scores.chunks(run.len())) {
@@ -326,15 +380,21 @@ pub(super) fn rescore(
             }
             continue;
         }
-        for (clause, &needed) in run.iter().zip(&needs) {
+        for (c, (clause, &needed)) in run.iter().zip(&needs).enumerate() {
             let order = match needed {
                 0 => Cow::Borrowed(&order[..]),
                 _ => hits_with(&order, has, |words| words & needed == needed),
             };
             let query = clause.query.as_ref();
-            for_each_match(searcher, hits, &order, query, true, |i, scorer| {
-                extra[i] += scorer.score()
-            })?;
+            for_each_match(
+                searcher,
+                hits,
+                &order,
+                query,
+                true,
+                kept_with(first + c),
+                |i, scorer| extra[i] += scorer.score(),
+            )?;
         }
     }
     for cover in coverage {
@@ -348,10 +408,20 @@ pub(super) fn rescore(
             (words & known).count_ones() as usize + unknown >= cover.needed
         });
         for clause in &cover.clauses {
-            for_each_match(searcher, hits, &order, clause.as_ref(), true, |i, scorer| {
-                matched[i].0 += 1;
-                matched[i].1 += scorer.score();
-            })?;
+            let key = kept.map(|_| key(clause.as_ref()));
+            let kept = kept.zip(key.as_ref());
+            for_each_match(
+                searcher,
+                hits,
+                &order,
+                clause.as_ref(),
+                true,
+                kept,
+                |i, scorer| {
+                    matched[i].0 += 1;
+                    matched[i].1 += scorer.score();
+                },
+            )?;
         }
         for (extra, (count, sum)) in extra.iter_mut().zip(matched) {
             if count >= cover.needed {
@@ -434,9 +504,15 @@ fn coordinate(
                     }
                 }
             }
-            _ => for_each_match(searcher, hits, &order, concept.query.as_ref(), false, |i, _| {
-                matched[i] += concept.idf
-            })?,
+            _ => for_each_match(
+                searcher,
+                hits,
+                &order,
+                concept.query.as_ref(),
+                false,
+                None,
+                |i, _| matched[i] += concept.idf,
+            )?,
         }
     }
     for (hit, m) in hits.iter_mut().zip(matched) {

@@ -28,9 +28,9 @@ mod top;
 #[cfg(test)]
 mod fuzz;
 
-use by_word::{ByWord, Kept};
+use by_word::ByWord;
 use scored::Scored;
-pub use scored::{KeptScorer, ScoredWords};
+pub use scored::{Kept, KeptScorer, ScoredWords};
 use top::Top;
 
 /// Which of a pass's words a document contains: bit `i` for the query's `i`th word (its

@@ -15,9 +15,13 @@
 //! position lists shifted by their offsets, the rarer term's on the left, intersected with
 //! the slop as tantivy does), the same length norm. Tests hold the two to the same scores.
 
+use std::sync::Arc;
+
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::Bm25Weight;
+use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer};
+
+use super::first_pass::{Kept, KeptScorer};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
 
@@ -37,14 +41,20 @@ impl Pair {
     }
 }
 
+/// The cache of scored words, and each pair's phrase query and its key there.
+pub type KeptPairs<'a> = (Kept<'a>, &'a [&'a dyn Query], &'a [Arc<str>]);
+
 /// For each hit of `order` (index order, see `execute::index_order`) and each pair `k` that
 /// `wanted(hit, k)` allows, calls `add(hit, k, score)` when the pair matches the hit, hits in
-/// `order`'s order and pairs in theirs for each hit.
+/// `order`'s order and pairs in theirs for each hit. With `kept` (the cache of scored words,
+/// and each pair's phrase query and key there), a pair the cache has in full (see
+/// `Kept::clause`) is looked up there instead of probed.
 pub fn for_each_match(
     searcher: &Searcher,
     hits: &[(Score, DocAddress)],
     order: &[usize],
     pairs: &[Pair],
+    kept: Option<KeptPairs<'_>>,
     wanted: impl Fn(usize, usize) -> bool,
     mut add: impl FnMut(usize, usize, Score),
 ) -> tantivy::Result<()> {
@@ -74,13 +84,27 @@ pub fn for_each_match(
         let DocAddress { segment_ord, doc_id } = hits[i].1;
         if segment.as_ref().is_none_or(|s| s.0 != segment_ord) {
             let reader = searcher.segment_reader(segment_ord);
-            segment = Some((segment_ord, Segment::open(reader, &terms, pairs)?));
+            let probes = order
+                .iter()
+                .filter(|&&j| hits[j].1.segment_ord == segment_ord)
+                .count();
+            let seg = Segment::open(searcher, reader, &terms, pairs, kept, probes)?;
+            segment = Some((segment_ord, seg));
         }
         let Some((_, seg)) = segment.as_mut() else {
             continue;
         };
         for (k, (pair, &[a, b])) in pairs.iter().zip(&ends).enumerate() {
             if !wanted(i, k) {
+                continue;
+            }
+            if let Some(full) = seg.kept[k].as_mut() {
+                if full.doc() < doc_id {
+                    full.seek(doc_id);
+                }
+                if full.doc() == doc_id {
+                    add(i, k, full.score());
+                }
                 continue;
             }
             // The term in fewer documents first: the other is not sought when it is missing.
@@ -117,10 +141,19 @@ struct Segment {
     read: Vec<Option<(DocId, Vec<u32>)>>,
     /// Each pair's field's lengths.
     norms: Vec<FieldNormReader>,
+    /// Each pair in full, where the cache of scored words has it.
+    kept: Vec<Option<KeptScorer>>,
 }
 
 impl Segment {
-    fn open(reader: &SegmentReader, terms: &[&Term], pairs: &[Pair]) -> tantivy::Result<Self> {
+    fn open(
+        searcher: &Searcher,
+        reader: &SegmentReader,
+        terms: &[&Term],
+        pairs: &[Pair],
+        kept: Option<KeptPairs<'_>>,
+        probes: usize,
+    ) -> tantivy::Result<Self> {
         let mut postings = Vec::with_capacity(terms.len());
         for term in terms {
             let p = reader
@@ -130,6 +163,27 @@ impl Segment {
                 let len = p.size_hint();
                 (p, len)
             }));
+        }
+        let mut full = Vec::with_capacity(pairs.len());
+        for k in 0..pairs.len() {
+            let scored = match kept {
+                Some((kept, queries, keys)) if k < queries.len() && k < keys.len() => {
+                    let scorer = || {
+                        let scoring = EnableScoring::enabled_from_searcher(searcher);
+                        queries[k].weight(scoring)?.scorer(reader, 1.0)
+                    };
+                    // Reading the pair reads its rarer term's documents.
+                    let len = |t: &Term| {
+                        let i = terms.iter().position(|u| *u == t);
+                        i.and_then(|i| postings[i].as_ref()).map_or(0, |p| u64::from(p.1))
+                    };
+                    let [a, b] = &pairs[k].terms;
+                    let rarer = || Ok(len(a).min(len(b)));
+                    kept.clause(scorer, &keys[k], reader, probes, rarer)?
+                }
+                _ => None,
+            };
+            full.push(scored.map(KeptScorer::new));
         }
         let norms = pairs
             .iter()
@@ -144,6 +198,7 @@ impl Segment {
             postings,
             read: vec![None; terms.len()],
             norms,
+            kept: full,
         })
     }
 
@@ -232,6 +287,7 @@ mod tests {
 
     use super::*;
     use crate::search::build::Builder;
+    use crate::search::first_pass::ScoredWords;
     use crate::search::tests::indexed;
     use crate::search::{Weights, query};
 
@@ -301,6 +357,8 @@ mod tests {
             "beta beta",
         ];
         let mut checked = 0;
+        // Rounds where some of a query's pairs were kept and others probed.
+        let mut mixed = 0;
         for slop in [0, 1, 2] {
             let weights = Weights {
                 slop,
@@ -323,12 +381,57 @@ mod tests {
                     &hits,
                     &order,
                     &pairs,
+                    None,
                     |_, _| true,
                     |i, k, s| {
                         together[k].insert(i as DocId, s.to_bits());
                     },
                 )
                 .unwrap();
+                // And with a cache of scored words, on a third of the documents: each pair
+                // probed until its probes pay for reading it in full (renting 8 times longer
+                // than served, so that rare and common pairs take different turns), then
+                // taken from the cache.
+                let words = ScoredWords::new(1 << 20).renting_longer(8);
+                let thirds: Vec<usize> = order.iter().copied().filter(|i| i % 3 == 0).collect();
+                let expected: Vec<BTreeMap<DocId, u32>> = together
+                    .iter()
+                    .map(|m| {
+                        m.iter()
+                            .filter(|(d, _)| *d % 3 == 0)
+                            .map(|(d, s)| (*d, *s))
+                            .collect()
+                    })
+                    .collect();
+                let kept = Kept {
+                    words: &words,
+                    generation: searcher.generation().generation_id(),
+                };
+                let queries: Vec<&dyn Query> = clauses.iter().map(|c| c.query.as_ref()).collect();
+                let keys: Vec<Arc<str>> = queries.iter().map(|q| Arc::from(format!("{q:?}"))).collect();
+                for round in 0..8 {
+                    let mut cached = vec![BTreeMap::new(); pairs.len()];
+                    for_each_match(
+                        &searcher,
+                        &hits,
+                        &thirds,
+                        &pairs,
+                        Some((kept, &queries, &keys)),
+                        |_, _| true,
+                        |i, k, s| {
+                            cached[k].insert(i as DocId, s.to_bits());
+                        },
+                    )
+                    .unwrap();
+                    assert_eq!(cached, expected, "{q}, slop {slop}, round {round}");
+                    let kept = words.usage().0;
+                    mixed += usize::from(kept > 0 && kept < pairs.len());
+                }
+                assert_eq!(
+                    words.usage().0,
+                    pairs.len(),
+                    "{q}, slop {slop}: all kept in the end"
+                );
                 for (k, clause) in clauses.iter().enumerate() {
                     let expected = tantivy_scores(&searcher, clause.query.as_ref());
                     let differs = difference(&together[k], &expected);
@@ -345,6 +448,7 @@ mod tests {
                         &hits,
                         &order,
                         pair,
+                        None,
                         |i, _| i % 3 == 0,
                         |i, _, s| {
                             alone.insert(i as DocId, s.to_bits());
@@ -365,5 +469,6 @@ mod tests {
             checked > 5_000,
             "the pairs matched too little to say much: {checked}"
         );
+        assert!(mixed > 0, "no round had pairs both kept and probed");
     }
 }

@@ -485,17 +485,26 @@ fn words_kept_scored_give_the_answer_of_reading_them_and_are_not_reused_after_an
     let read = index.search(&lib, &request);
     assert!(read.total > 1, "{read:?}");
     let (entries, bytes) = index.word_cache_usage();
-    assert!(entries >= 3 && bytes > 0, "each word kept: {entries} entries");
+    assert!(
+        entries > 3 && bytes > 0,
+        "each word and clause kept: {entries} entries"
+    );
+    // Its boost clauses too (adjacent pairs, the phrase, coverage): in four articles, probing
+    // them costs about what reading them does, so they are read at once. A repeat reads
+    // nothing new.
+    let second = index.search(&lib, &request);
     let kept = index.search(&lib, &request);
     assert_eq!(
         index.word_cache_usage().0,
         entries,
         "the repeat reads nothing new"
     );
-    assert_eq!(
-        (&kept.hits, kept.total, &kept.facets),
-        (&read.hits, read.total, &read.facets)
-    );
+    for answer in [&second, &kept] {
+        assert_eq!(
+            (&answer.hits, answer.total, &answer.facets),
+            (&read.hits, read.total, &read.facets)
+        );
+    }
 
     // An edit adds "firewall" to another article: the index's statistics and the word's
     // documents change, so what was kept for the old index must not be used.
@@ -819,11 +828,12 @@ fn rescoring_adds_the_adjacent_pairs_as_their_phrase_clauses_would() {
         None,
     )
     .unwrap();
-    let rescored = |boost: &[build::Boost]| {
+    let rescored_kept = |boost: &[build::Boost], kept: Option<first_pass::Kept<'_>>| {
         let (mut top, mut words) = (found.top.clone(), found.words.clone());
-        execute::rescore(&searcher, &mut top, boost, &built.coverage, words.as_mut()).unwrap();
+        execute::rescore(&searcher, &mut top, boost, &built.coverage, words.as_mut(), kept).unwrap();
         top.iter().map(|(s, a)| (s.to_bits(), *a)).collect::<Vec<_>>()
     };
+    let rescored = |boost: &[build::Boost]| rescored_kept(boost, None);
     let clone = |b: &build::Boost, pair: bool| build::Boost {
         query: b.query.box_clone(),
         words: b.words.clone(),
@@ -831,6 +841,26 @@ fn rescoring_adds_the_adjacent_pairs_as_their_phrase_clauses_would() {
     };
     // As served (the pairs read together), and each pair clause probed through tantivy alone.
     let served = rescored(&built.boost);
+    // With a cache of scored words (renting 50 times longer than served, so that clauses take
+    // different turns): each clause probed until its probes pay for reading it in full, then
+    // taken from the cache; the same scores every time.
+    let words = first_pass::ScoredWords::new(1 << 22).renting_longer(50);
+    let kept = first_pass::Kept {
+        words: &words,
+        generation: searcher.generation().generation_id(),
+    };
+    let clauses = built.boost.len() + built.coverage.iter().map(|c| c.clauses.len()).sum::<usize>();
+    let segments = searcher.segment_readers().len();
+    let mut kept_counts = Vec::new();
+    for round in 0..40 {
+        assert_eq!(served, rescored_kept(&built.boost, Some(kept)), "round {round}");
+        kept_counts.push(words.usage().0);
+    }
+    assert!(
+        kept_counts.iter().any(|&n| n > 0 && n < clauses * segments),
+        "some rounds with clauses both kept and probed: {kept_counts:?}"
+    );
+    assert_eq!(kept_counts.last(), Some(&(clauses * segments)), "{kept_counts:?}");
     let one_by_one: Vec<build::Boost> = built.boost.iter().map(|b| clone(b, false)).collect();
     assert_eq!(
         served,

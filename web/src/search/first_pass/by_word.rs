@@ -23,7 +23,7 @@ use std::sync::Arc;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use super::scored::{Scored, ScoredWords};
+use super::scored::{Kept, Scored};
 use super::{WordSet, word_bit};
 use crate::search::term;
 use crate::search::union::SeekUnion;
@@ -48,39 +48,6 @@ impl Source {
             Source::Read((scorers, _), _) => scorers.iter().map(|s| s.doc()).min().unwrap_or(TERMINATED),
             Source::Kept(scored, at) => scored.docs.get(*at).copied().unwrap_or(TERMINATED),
         }
-    }
-}
-
-/// The cache of scored words and the searcher generation it is asked about.
-#[derive(Clone, Copy)]
-pub struct Kept<'a> {
-    pub words: &'a ScoredWords,
-    pub generation: u64,
-}
-
-impl Kept<'_> {
-    /// Each of the words (`weights`, known to the cache as `keys`) in full in `reader`: as
-    /// kept, or read now and kept.
-    pub fn common(
-        &self,
-        weights: &[Box<dyn Weight>],
-        keys: &[Arc<str>],
-        reader: &SegmentReader,
-    ) -> tantivy::Result<Vec<Arc<Scored>>> {
-        let segment = reader.segment_id();
-        let mut out = Vec::with_capacity(weights.len());
-        for (weight, key) in weights.iter().zip(keys) {
-            let scored = match self.words.get(self.generation, segment, key) {
-                Some(scored) => scored,
-                None => {
-                    let scored = Arc::new(Scored::read(weight.scorer(reader, 1.0)?));
-                    self.words.insert(self.generation, segment, key, scored.clone());
-                    scored
-                }
-            };
-            out.push(scored);
-        }
-        Ok(out)
     }
 }
 

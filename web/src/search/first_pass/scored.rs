@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use tantivy::index::SegmentId;
-use tantivy::query::Scorer;
-use tantivy::{DocId, DocSet, Score, TERMINATED};
+use tantivy::query::{Scorer, Weight};
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
 /// One word's documents in one segment, in index order, and its score in each.
 #[derive(Debug, Default)]
@@ -69,6 +69,82 @@ const ENTRY_BYTES: u64 = 160;
 impl quick_cache::Weighter<Key, Arc<Scored>> for Weigh {
     fn weight(&self, key: &Key, scored: &Arc<Scored>) -> u64 {
         key.word.len() as u64 + scored.bytes() + ENTRY_BYTES
+    }
+}
+
+/// The cache of scored words and the searcher generation it is asked about.
+#[derive(Clone, Copy)]
+pub struct Kept<'a> {
+    pub words: &'a ScoredWords,
+    pub generation: u64,
+}
+
+impl Kept<'_> {
+    /// What is kept for `key` in `segment`.
+    pub fn get(&self, segment: SegmentId, key: &Arc<str>) -> Option<Arc<Scored>> {
+        self.words.get(self.generation, segment, key)
+    }
+
+    /// Keeps `scored` for `key` in `segment`.
+    pub fn insert(&self, segment: SegmentId, key: &Arc<str>, scored: Arc<Scored>) {
+        self.words.insert(self.generation, segment, key, scored);
+    }
+
+    /// A boost clause (its `scorer` in `reader`, known as `key`) in full in `reader`: kept, or
+    /// read now and kept once probing it has cost about what reading it would; otherwise
+    /// `None`, and the caller probes its `probes` candidates.
+    ///
+    /// Reading a clause in full (a pair of the query's words in a title, the whole query as a
+    /// phrase) costs about `postings()` (the postings of its terms), probing it for one search
+    /// far less for a rare clause and far more for a common one, and whether it comes back is
+    /// unknown: so each search that probes it counts its probes, and the clause is read once
+    /// the probes so far reach its postings divided by [`PROBE_POSTINGS`] (renting until the
+    /// rent paid equals the price, which never costs more than twice the better choice).
+    pub fn clause(
+        &self,
+        scorer: impl FnOnce() -> tantivy::Result<Box<dyn Scorer>>,
+        key: &Arc<str>,
+        reader: &SegmentReader,
+        probes: usize,
+        postings: impl FnOnce() -> tantivy::Result<u64>,
+    ) -> tantivy::Result<Option<Arc<Scored>>> {
+        let segment = reader.segment_id();
+        if let Some(scored) = self.get(segment, key) {
+            return Ok(Some(scored));
+        }
+        if !self
+            .words
+            .rent(self.generation, segment, key, probes as u64, postings)?
+        {
+            return Ok(None);
+        }
+        let scored = Arc::new(Scored::read(scorer()?));
+        self.insert(segment, key, scored.clone());
+        Ok(Some(scored))
+    }
+
+    /// Each of the words (`weights`, known to the cache as `keys`) in full in `reader`: as
+    /// kept, or read now and kept.
+    pub fn common(
+        &self,
+        weights: &[Box<dyn Weight>],
+        keys: &[Arc<str>],
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Vec<Arc<Scored>>> {
+        let segment = reader.segment_id();
+        let mut out = Vec::with_capacity(weights.len());
+        for (weight, key) in weights.iter().zip(keys) {
+            let scored = match self.get(segment, key) {
+                Some(scored) => scored,
+                None => {
+                    let scored = Arc::new(Scored::read(weight.scorer(reader, 1.0)?));
+                    self.insert(segment, key, scored.clone());
+                    scored
+                }
+            };
+            out.push(scored);
+        }
+        Ok(out)
     }
 }
 
@@ -137,7 +213,20 @@ const WORD_BYTES: u64 = 8 * 1024;
 pub struct ScoredWords {
     /// `None` when off.
     words: Option<quick_cache::sync::Cache<Key, Arc<Scored>, Weigh>>,
+    /// Boost clauses probed and not kept: the probes so far and the probes that pay for
+    /// reading the clause (see [`Kept::clause`]).
+    seen: Option<quick_cache::sync::Cache<Key, (u64, u64)>>,
+    /// Multiplies the probes a clause must cost before it is read (1; tests raise it to see
+    /// clauses both probed and kept).
+    rent_scale: u64,
 }
+
+/// Boost clauses whose probes are counted.
+const SEEN: usize = 4_096;
+
+/// Postings a clause reads in full for what probing it for one candidate costs. Counted on the
+/// load mix at 100k articles (`tests/load/count.sh`): see BENCHMARKS.md.
+pub const PROBE_POSTINGS: u64 = 8;
 
 impl ScoredWords {
     /// An empty cache holding about `bytes` of scored words (0: a cache that keeps nothing).
@@ -145,7 +234,49 @@ impl ScoredWords {
         let items = usize::try_from(bytes / WORD_BYTES).unwrap_or(usize::MAX).max(16);
         Self {
             words: (bytes > 0).then(|| quick_cache::sync::Cache::with_weighter(items, bytes, Weigh)),
+            seen: (bytes > 0).then(|| quick_cache::sync::Cache::new(SEEN)),
+            rent_scale: 1,
         }
+    }
+
+    /// The same cache, clauses read only after `scale` times the probes.
+    #[cfg(test)]
+    pub fn renting_longer(self, scale: u64) -> Self {
+        Self {
+            rent_scale: scale,
+            ..self
+        }
+    }
+
+    /// Counts `probes` more for `word` in `segment` of searcher `generation`; true when the
+    /// probes so far pay for reading its `postings` in full (see [`Kept::clause`]).
+    fn rent(
+        &self,
+        generation: u64,
+        segment: SegmentId,
+        word: &Arc<str>,
+        probes: u64,
+        postings: impl FnOnce() -> tantivy::Result<u64>,
+    ) -> tantivy::Result<bool> {
+        let Some(seen) = &self.seen else {
+            return Ok(false);
+        };
+        let key = Key {
+            generation,
+            segment,
+            word: word.clone(),
+        };
+        let (paid, price) = match seen.get(&key) {
+            Some(rent) => rent,
+            None => (0, postings()?.saturating_mul(self.rent_scale) / PROBE_POSTINGS),
+        };
+        let paid = paid.saturating_add(probes);
+        if paid >= price {
+            seen.remove(&key);
+            return Ok(true);
+        }
+        seen.insert(key, (paid, price));
+        Ok(false)
     }
 
     /// True when the cache keeps words.
