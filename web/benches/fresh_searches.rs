@@ -228,4 +228,9 @@ fn time_each<'q>(
         false => "",
     };
     eprintln!("mean {}{label} over {} queries", means.join(" / "), timed.len());
+    let (entries, bytes) = index.word_cache_usage();
+    eprintln!(
+        "words kept scored: {entries} entries, {:.1} MB",
+        bytes as f64 / 1e6
+    );
 }

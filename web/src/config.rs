@@ -40,7 +40,7 @@ pub struct Config {
 
     /// Megabytes of words the search has scored, kept so that later searches with the same
     /// words add their scores instead of reading them again (0 turns the cache off).
-    #[arg(long, env = "FIXKB_WORD_CACHE_MB", default_value_t = 16, global = true)]
+    #[arg(long, env = "FIXKB_WORD_CACHE_MB", default_value_t = 32, global = true)]
     pub word_cache_mb: u64,
 
     /// Admin token (environment only, never a flag: flags show up in process lists).
@@ -59,7 +59,7 @@ impl Config {
             review_every: 365,
             search_log_days: 180,
             search_cache_mb: 32,
-            word_cache_mb: 16,
+            word_cache_mb: 32,
             admin_token: None,
         }
     }

@@ -203,9 +203,12 @@ impl Scorer for KeptScorer {
     }
 }
 
-/// Bytes of scored words kept by default: at 100,000 articles a word just under the common
-/// share (10% of articles) takes 80 KB, so this holds a few hundred of the heaviest.
-pub const DEFAULT_BYTES: u64 = 16 * 1024 * 1024;
+/// Bytes of scored words kept by default. At 100,000 articles a word just under the common
+/// share (10% of articles) takes 80 KB, a common word up to 800 KB; the load mix's 32 queries
+/// keep 16.5 MB (349 entries), and a cache too small for what is searched reads its common
+/// words in full again and again (16 MB counted 232 million instructions a pass of the mix
+/// where 64 MB counted 158).
+pub const DEFAULT_BYTES: u64 = 32 * 1024 * 1024;
 /// Estimated size of one entry, for the table's initial size.
 const WORD_BYTES: u64 = 8 * 1024;
 
