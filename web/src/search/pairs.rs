@@ -389,10 +389,10 @@ mod tests {
                 )
                 .unwrap();
                 // And with a cache of scored words, on a third of the documents: each pair
-                // probed until its probes pay for reading it in full (renting 8 times longer
-                // than served, so that rare and common pairs take different turns), then
-                // taken from the cache.
-                let words = ScoredWords::new(1 << 20).renting_longer(8);
+                // probed until its probes pay for reading it in full (here once probed as many
+                // times as it has postings, longer than served, so that rare and common pairs
+                // take different turns), then taken from the cache.
+                let words = ScoredWords::new(1 << 20).renting_longer(1);
                 let thirds: Vec<usize> = order.iter().copied().filter(|i| i % 3 == 0).collect();
                 let expected: Vec<BTreeMap<DocId, u32>> = together
                     .iter()

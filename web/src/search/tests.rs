@@ -841,10 +841,10 @@ fn rescoring_adds_the_adjacent_pairs_as_their_phrase_clauses_would() {
     };
     // As served (the pairs read together), and each pair clause probed through tantivy alone.
     let served = rescored(&built.boost);
-    // With a cache of scored words (renting 50 times longer than served, so that clauses take
-    // different turns): each clause probed until its probes pay for reading it in full, then
-    // taken from the cache; the same scores every time.
-    let words = first_pass::ScoredWords::new(1 << 22).renting_longer(50);
+    // With a cache of scored words (each clause probed until it has been probed six times per
+    // posting, far longer than served, so that clauses take different turns), then taken from
+    // the cache; the same scores every time.
+    let words = first_pass::ScoredWords::new(1 << 22).renting_longer(6);
     let kept = first_pass::Kept {
         words: &words,
         generation: searcher.generation().generation_id(),

@@ -219,17 +219,20 @@ pub struct ScoredWords {
     /// Boost clauses probed and not kept: the probes so far and the probes that pay for
     /// reading the clause (see [`Kept::clause`]).
     seen: Option<quick_cache::sync::Cache<Key, (u64, u64)>>,
-    /// Multiplies the probes a clause must cost before it is read (1; tests raise it to see
-    /// clauses both probed and kept).
-    rent_scale: u64,
+    /// Probes a clause must cost before it is read, per posting, when not as served (tests
+    /// raise it to see clauses both probed and kept).
+    probes_per_posting: Option<u64>,
 }
 
 /// Boost clauses whose probes are counted.
 const SEEN: usize = 4_096;
 
-/// Postings a clause reads in full for what probing it for one candidate costs. Counted on the
-/// load mix at 100k articles (`tests/load/count.sh`): see BENCHMARKS.md.
-pub const PROBE_POSTINGS: u64 = 8;
+/// Postings a clause reads in full for what probing it for one candidate costs. On the load
+/// mix at 100k articles (`tests/load/count.sh`) a probe costs about 300 instructions and
+/// reading a phrase clause in full well over 100 a posting (positions): with 8, the second
+/// search of the mix read most of its clauses in full and counted 346 million instructions
+/// against 176 without keeping clauses (later passes: 158 against 176).
+pub const PROBE_POSTINGS: u64 = 2;
 
 impl ScoredWords {
     /// An empty cache holding about `bytes` of scored words (0: a cache that keeps nothing).
@@ -238,15 +241,15 @@ impl ScoredWords {
         Self {
             words: (bytes > 0).then(|| quick_cache::sync::Cache::with_weighter(items, bytes, Weigh)),
             seen: (bytes > 0).then(|| quick_cache::sync::Cache::new(SEEN)),
-            rent_scale: 1,
+            probes_per_posting: None,
         }
     }
 
-    /// The same cache, clauses read only after `scale` times the probes.
+    /// The same cache, clauses read only once probed `probes` times per posting.
     #[cfg(test)]
-    pub fn renting_longer(self, scale: u64) -> Self {
+    pub fn renting_longer(self, probes: u64) -> Self {
         Self {
-            rent_scale: scale,
+            probes_per_posting: Some(probes),
             ..self
         }
     }
@@ -271,7 +274,14 @@ impl ScoredWords {
         };
         let (paid, price) = match seen.get(&key) {
             Some(rent) => rent,
-            None => (0, postings()?.saturating_mul(self.rent_scale) / PROBE_POSTINGS),
+            None => {
+                let postings = postings()?;
+                let price = match self.probes_per_posting {
+                    Some(probes) => postings.saturating_mul(probes),
+                    None => postings / PROBE_POSTINGS,
+                };
+                (0, price)
+            }
         };
         let paid = paid.saturating_add(probes);
         if paid >= price {
