@@ -219,7 +219,8 @@ impl ByWord {
         if let Some(kept) = kept {
             for (word, key) in words.into_iter().zip(&self.keys) {
                 if let Source::Read(_, Some(scored)) = word {
-                    kept.words.insert(kept.generation, segment, key, Arc::new(scored));
+                    kept.words
+                        .insert(kept.generation, segment, key, Arc::new(scored.shrunk()));
                 }
             }
         }

@@ -45,11 +45,18 @@ impl Scored {
             scored.push(doc, scorer.score());
             doc = scorer.advance();
         }
-        scored
+        scored.shrunk()
+    }
+
+    /// Without the spare room pushing left (up to as much again), before it is kept.
+    pub fn shrunk(mut self) -> Self {
+        self.docs.shrink_to_fit();
+        self.scores.shrink_to_fit();
+        self
     }
 
     fn bytes(&self) -> u64 {
-        (self.docs.len() * (size_of::<DocId>() + size_of::<Score>())) as u64
+        (self.docs.capacity() * size_of::<DocId>() + self.scores.capacity() * size_of::<Score>()) as u64
     }
 }
 
