@@ -12,6 +12,9 @@
 //! A query of words alone (most searches) is read word by word over windows of documents
 //! instead of walked document by document (`first_pass/by_word.rs`); where its matches are
 //! dense, the common words' postings are read with them. Both ways give the same answer.
+//!
+//! What a pass reads in full (the words that make a match, each common word) is kept for later
+//! searches with the same words (`first_pass/scored.rs`), which add the kept scores instead.
 
 use std::sync::Arc;
 

@@ -5,6 +5,12 @@
 //! document containing the word and the word's score there, and the next search with the same
 //! word adds those scores instead of reading its postings again.
 //!
+//! The same holds for the common words, which the pass only seeks for its matches: each is read
+//! in full once, then sought in its kept documents (by galloping, with its actual highest score
+//! as the max-score bound). And for the boost clauses rescoring probes for each candidate
+//! (adjacent pairs, phrases, coverage), once probing one has cost about what reading it in full
+//! does ([`Kept::clause`]).
+//!
 //! A word is the same when its query is (fields, terms, weights, the tie: its `Debug` form) in
 //! the same segment of the same searcher generation: BM25 depends on the whole index's
 //! statistics, so any re-index makes every older entry unreachable, and the size bound evicts
