@@ -13,7 +13,7 @@ use crate::content::{Facet, Library};
 
 use super::build::{Boost, Builder, Concept, Coverage, Weights};
 use super::cache::Answer;
-use super::first_pass::{Kept, KeptScorer, WordSet, first_pass, word_bit};
+use super::first_pass::{Kept, KeptScorer, WordSet, first_pass, key_of, word_bit};
 use super::pairs::{self, Pair};
 use super::query;
 use super::schema::names;
@@ -342,9 +342,8 @@ pub(super) fn rescore(
 ) -> tantivy::Result<()> {
     let order = index_order(hits);
     // Each clause as the cache of scored words knows it, when there is one.
-    let key = |query: &dyn Query| Arc::<str>::from(format!("{query:?}"));
     let keys: Vec<Arc<str>> = match kept {
-        Some(_) => boost.iter().map(|c| key(c.query.as_ref())).collect(),
+        Some(_) => boost.iter().map(|c| key_of(c.query.as_ref())).collect(),
         None => Vec::new(),
     };
     let kept_with = |at: usize| kept.zip(keys.get(at));
@@ -408,7 +407,7 @@ pub(super) fn rescore(
             (words & known).count_ones() as usize + unknown >= cover.needed
         });
         for clause in &cover.clauses {
-            let key = kept.map(|_| key(clause.as_ref()));
+            let key = kept.map(|_| key_of(clause.as_ref()));
             let kept = kept.zip(key.as_ref());
             for_each_match(
                 searcher,

@@ -33,7 +33,7 @@ mod fuzz;
 
 use by_word::ByWord;
 use scored::Scored;
-pub use scored::{Kept, KeptScorer, ScoredWords};
+pub use scored::{Kept, KeptScorer, ScoredWords, key_of};
 use top::Top;
 
 /// Which of a pass's words a document contains: bit `i` for the query's `i`th word (its
@@ -114,7 +114,7 @@ fn first_pass_reading<F: Collector>(
     };
     // The common words as the cache of scored words knows them (see `first_pass/scored.rs`).
     let common_keys: Vec<Arc<str>> = match kept {
-        Some(_) => common.iter().map(|q| Arc::from(format!("{q:?}"))).collect(),
+        Some(_) => common.iter().map(|q| key_of(q.as_ref())).collect(),
         None => Vec::new(),
     };
     let common: Vec<Box<dyn Weight>> = common

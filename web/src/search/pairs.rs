@@ -287,7 +287,7 @@ mod tests {
 
     use super::*;
     use crate::search::build::Builder;
-    use crate::search::first_pass::ScoredWords;
+    use crate::search::first_pass::{ScoredWords, key_of};
     use crate::search::tests::indexed;
     use crate::search::{Weights, query};
 
@@ -408,7 +408,7 @@ mod tests {
                     generation: searcher.generation().generation_id(),
                 };
                 let queries: Vec<&dyn Query> = clauses.iter().map(|c| c.query.as_ref()).collect();
-                let keys: Vec<Arc<str>> = queries.iter().map(|q| Arc::from(format!("{q:?}"))).collect();
+                let keys: Vec<Arc<str>> = queries.iter().map(|q| key_of(*q)).collect();
                 for round in 0..8 {
                     let mut cached = vec![BTreeMap::new(); pairs.len()];
                     for_each_match(

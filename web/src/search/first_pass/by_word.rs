@@ -23,7 +23,7 @@ use std::sync::Arc;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use super::scored::{Kept, Scored};
+use super::scored::{Kept, Scored, key_of};
 use super::{WordSet, word_bit};
 use crate::search::term;
 use crate::search::union::SeekUnion;
@@ -85,7 +85,7 @@ impl ByWord {
             return Ok(None);
         }
         let words = inner.clauses().iter().map(|(_, q)| q.as_ref());
-        let keys = words.clone().map(|q| Arc::from(format!("{q:?}"))).collect();
+        let keys = words.clone().map(key_of).collect();
         let (Some(words), Some(common)) = (
             Self::words(words, scoring)?,
             Self::words(common.iter().map(AsRef::as_ref), scoring)?,

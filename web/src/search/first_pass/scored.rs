@@ -23,6 +23,12 @@ use tantivy::index::SegmentId;
 use tantivy::query::{Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
+/// What the cache knows `query` (a word, a common word, a boost clause) as: its `Debug` form,
+/// which names its fields, terms, weights and how they combine.
+pub fn key_of(query: &dyn tantivy::query::Query) -> Arc<str> {
+    Arc::from(format!("{query:?}"))
+}
+
 /// One word's documents in one segment, in index order, and its score in each.
 #[derive(Debug, Default)]
 pub struct Scored {
@@ -348,6 +354,28 @@ impl Default for ScoredWords {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_kept_is_found_again_only_for_its_generation_and_segment() {
+        let words = ScoredWords::new(1 << 20);
+        let (segment, other) = (SegmentId::generate_random(), SegmentId::generate_random());
+        let word: Arc<str> = Arc::from("spooler");
+        let mut scored = Scored::default();
+        scored.push(7, 1.5);
+        let scored = Arc::new(scored);
+        words.insert(3, segment, &word, scored.clone());
+        let found = words.get(3, segment, &Arc::from("spooler"));
+        assert!(found.is_some_and(|f| Arc::ptr_eq(&f, &scored)));
+        assert!(words.get(4, segment, &word).is_none(), "another generation");
+        assert!(words.get(3, other, &word).is_none(), "another segment");
+        assert!(
+            words.get(3, segment, &Arc::from("print")).is_none(),
+            "another word"
+        );
+        let off = ScoredWords::new(0);
+        off.insert(3, segment, &word, scored);
+        assert!(!off.is_on() && off.get(3, segment, &word).is_none());
+    }
 
     #[test]
     fn a_kept_word_seeks_and_scores_as_a_scan_of_its_documents_would() {
