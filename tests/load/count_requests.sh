@@ -10,6 +10,9 @@
 # mix, tests/load/search.lua). fixkb first builds its index natively, then runs under callgrind
 # with the answer cache off; each path is requested once to warm it (what a searcher reads
 # once), then once more with counting on, with the Accept-Encoding oha and browsers send.
+# WARM=N requests each path N times before counting (1 by default): a boost clause is kept only
+# once probing it has cost about what reading it does, which for a common one takes many
+# sightings, so the steady state of a served mix needs a few hundred.
 # Prints the count per request and of its main parts; the full profile is left in OUT
 # (target/load/callgrind-requests.out by default) for callgrind_annotate. Needs valgrind and
 # curl; NO_BUILD=1 reuses the binary, FIXKB_BIN=path counts another build (to compare two).
@@ -42,7 +45,7 @@ request_all() {
         curl -s -o /dev/null -H 'Accept-Encoding: gzip, br' "http://127.0.0.1:$port$path"
     done <"$paths"
 }
-request_all
+for _ in $(seq "${WARM:-1}"); do request_all; done
 callgrind_control -i on "$pid" >/dev/null
 request_all
 # Work a response leaves behind (the search log's writer) finishes within a moment.
