@@ -25,6 +25,7 @@ pub mod cli;
 pub mod corpus;
 mod execute;
 mod facets;
+mod filter;
 mod first_pass;
 pub mod index;
 mod pairs;

@@ -6,13 +6,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, QueryClone, TermQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, QueryClone, TermQuery};
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
 
+use super::filter::Filter;
 use super::pairs::Pair;
 use super::query::ParsedQuery;
 use super::schema::{self, Fields};
@@ -262,7 +261,7 @@ impl<'a> Builder<'a> {
         for (field, values) in [(self.fields.products, products), (self.fields.tags, tags)] {
             for value in values {
                 let term = Term::from_facet(field, &Facet::from_path([value.as_str()]));
-                let q = ConstScoreQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), 0.0);
+                let q = Filter::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
                 clauses.push((Occur::Must, Box::new(q)));
             }
         }

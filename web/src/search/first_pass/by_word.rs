@@ -25,6 +25,7 @@ use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
 use super::scored::{Kept, Scored, key_of};
 use super::{WordSet, word_bit};
+use crate::search::filter::{self, Filter};
 use crate::search::term;
 use crate::search::union::SeekUnion;
 
@@ -59,13 +60,15 @@ pub struct ByWord {
     keys: Vec<Arc<str>>,
     /// The common words, which only add to matches.
     common: Vec<Word>,
+    /// What the filters keep (`product:`, `tag:`), without scores: a match must be in each.
+    filters: Vec<Box<dyn Weight>>,
     /// See [`SEEK_COST`].
     seek_cost: u64,
 }
 
 impl ByWord {
-    /// The words of `query` and `common` when `query` is a union of words and nothing else (no
-    /// phrase that must match, no filter, no exclusion) and each common word a union too;
+    /// The words of `query` and `common` when `query` is a union of words, filtered or not, and
+    /// nothing else (no phrase that must match, no exclusion) and each common word a union too;
     /// `None` otherwise, and the first pass walks the query.
     pub fn plan(
         query: &dyn Query,
@@ -75,9 +78,17 @@ impl ByWord {
         let Some(outer) = query.downcast_ref::<BooleanQuery>() else {
             return Ok(None);
         };
-        let [(Occur::Must, inner)] = outer.clauses() else {
+        let [(Occur::Must, inner), rest @ ..] = outer.clauses() else {
             return Ok(None);
         };
+        // Filters score nothing, so they only take matches away.
+        let mut filters = Vec::with_capacity(rest.len());
+        for (occur, clause) in rest {
+            match (occur, clause.downcast_ref::<Filter>()) {
+                (Occur::Must, Some(filter)) => filters.push(filter.matching(scoring)?),
+                _ => return Ok(None),
+            }
+        }
         let Some(inner) = inner.downcast_ref::<BooleanQuery>() else {
             return Ok(None);
         };
@@ -96,6 +107,7 @@ impl ByWord {
             words,
             keys,
             common,
+            filters,
             seek_cost: SEEK_COST,
         }))
     }
@@ -175,6 +187,8 @@ impl ByWord {
         };
         let per_window = postings * u64::from(WINDOW) / u64::from(reader.max_doc().max(1));
         let alive = reader.alive_bitset();
+        // The live documents the filters keep, when there are filters.
+        let filtered = filter::documents(&self.filters, reader)?;
         let mut window = Window::new();
         let mut start = next_doc(&words);
         while start != TERMINATED {
@@ -209,7 +223,11 @@ impl ByWord {
                 }
             }
             window.drain(|doc, score, common, words| {
-                if alive.is_none_or(|a| a.is_alive(doc)) {
+                let live = match &filtered {
+                    Some(kept) => kept.contains(doc),
+                    None => alive.is_none_or(|a| a.is_alive(doc)),
+                };
+                if live {
                     each(doc, score, read.then_some(common), words);
                 }
             });

@@ -101,8 +101,8 @@ fn corpus() -> (tempfile::TempDir, Library, SearchIndex) {
     (dir, library, index)
 }
 
-/// What a query is made of: the corpus's words, a compound, a typo, a prefix, and some syntax
-/// that makes the pass walk (a phrase, an exclusion, a filter).
+/// What a query is made of: the corpus's words, a compound, a typo, a prefix, filters (read
+/// word by word too), and syntax that makes the pass walk (a phrase, an exclusion).
 const TOKENS: &[&str] = &[
     "alpha",
     "beta",
@@ -151,6 +151,18 @@ fn fuzz_word_by_word_first_pass_gives_the_walks_and_tantivys_answer() {
     let scoring = EnableScoring::enabled_from_searcher(&searcher);
     let planned = ByWord::plan(query.as_ref(), &built.common, scoring).expect("plan");
     assert!(planned.is_some(), "words alone are read word by word");
+    // So are filtered words: the filters only take matches away.
+    let q = "alpha beta quux product:P1 tag:t3";
+    let parsed = query::parse(q);
+    let built = Builder::new(&index.fields, &searcher, &weights, &synonyms).build(
+        q,
+        &parsed,
+        &parsed.products,
+        &parsed.tags,
+    );
+    let query = built.query.expect("quux is searched");
+    let planned = ByWord::plan(query.as_ref(), &built.common, scoring).expect("plan");
+    assert!(planned.is_some(), "filtered words are read word by word");
     let strategy = (
         proptest::collection::vec(proptest::sample::select(TOKENS), 1..6),
         prop_oneof![1usize..20, 1usize..700, Just(100_000)],
