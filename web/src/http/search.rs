@@ -142,7 +142,8 @@ impl Params {
 }
 
 /// Answers from the cache of recent answers when it can; otherwise runs the search off the
-/// async threads (it is CPU work, a few milliseconds), at most [`App::search_slots`] at once.
+/// async threads, on the search threads (it is CPU work, a few milliseconds), at most
+/// [`App::search_slots`] at once.
 ///
 /// [`App::search_slots`]: crate::state::App::search_slots
 async fn run(state: &AppState, request: SearchRequest) -> AppResult<Arc<Answer>> {
@@ -156,11 +157,17 @@ async fn run(state: &AppState, request: SearchRequest) -> AppResult<Arc<Answer>>
         .acquire()
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("search slots closed: {e}")))?;
-    let state = state.clone();
+    let task = state.clone();
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(|| state.search.answer(&state.library(), &request)))
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    state.searchers.spawn(move || {
+        let found = span.in_scope(|| task.search.answer(&task.library(), &request));
+        // The client may have gone: then nobody waits for the answer.
+        let _ = answer.send(found);
+    });
+    answered
         .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("search task failed: {e}")))
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("search task failed (see the log)")))
 }
 
 /// `GET /search?q=&product=&tag=&page=`: the results page, or a redirect for a KB number.

@@ -9,8 +9,9 @@
 //! full of articles that score well on the rarer words, most matches stop early. The best
 //! `window` are exactly those that scoring every match would give.
 //!
-//! A query of words alone (most searches) is read word by word over windows of documents
-//! instead of walked document by document (`first_pass/by_word.rs`); where its matches are
+//! A query of words alone (most searches), filtered by product or tag or not, is read word by
+//! word over windows of documents instead of walked document by document
+//! (`first_pass/by_word.rs`; a filter is a set of documents, `search/filter.rs`); where its matches are
 //! dense, the common words' postings are read with them. Both ways give the same answer.
 //!
 //! What a pass reads in full (the words that make a match, each common word) is kept for later
