@@ -127,3 +127,26 @@ fn search_threads(n: usize) -> rayon::ThreadPool {
         .build()
         .expect("search threads")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_thread_that_panics_fails_its_request_and_the_pool_goes_on() {
+        let threads = search_threads(2);
+        let (answer, answered) = std::sync::mpsc::channel::<u32>();
+        threads.spawn(move || {
+            let _kept_until_unwound = answer;
+            panic!("a search broke");
+        });
+        assert!(answered.recv().is_err(), "the request hears the search is gone");
+        let (answer, answered) = std::sync::mpsc::channel();
+        for _ in 0..4 {
+            let answer = answer.clone();
+            threads.spawn(move || answer.send(7).expect("the test waits"));
+        }
+        let answers: Vec<u32> = answered.iter().take(4).collect();
+        assert_eq!(answers, [7, 7, 7, 7], "the threads still search");
+    }
+}
