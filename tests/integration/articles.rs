@@ -227,6 +227,46 @@ async fn hot_reload_picks_up_new_edited_and_deleted_files() {
     wait_until(|| app.state.library().article("b").is_none()).await;
 }
 
+#[tokio::test]
+async fn reading_the_content_folder_reloads_nothing_and_a_burst_of_saves_reloads_once() {
+    let files: Vec<(String, String)> = (0..50)
+        .map(|i| (format!("a{i}.md"), format!("# Article {i}\n")))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let app = TestApp::with_files(&files);
+    let _watcher = fixkb::content::watch::spawn(app.state.0.clone()).expect("watcher");
+    let before = app.state.library();
+    // What a backup or a `grep -r` does: open and read every file.
+    for _ in 0..3 {
+        for entry in std::fs::read_dir(&app.content).expect("list") {
+            std::fs::read(entry.expect("entry").path()).expect("read");
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert!(
+        std::sync::Arc::ptr_eq(&before, &app.state.library()),
+        "reading files is not a change"
+    );
+    // A save that touches a file several times in quick succession is one change.
+    for k in 0..5 {
+        crate::common::write(&app.content, "a1.md", &format!("# Saved {k}\n"));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    wait_until(|| {
+        app.state
+            .library()
+            .article("a1")
+            .is_some_and(|a| a.title == "Saved 4")
+    })
+    .await;
+    let after = app.state.library();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert!(
+        std::sync::Arc::ptr_eq(&after, &app.state.library()),
+        "the burst was reloaded once, after it ended"
+    );
+}
+
 /// Polls `cond` for up to 2 seconds (the hot-reload promise), then fails.
 async fn wait_until(cond: impl Fn() -> bool) {
     for _ in 0..40 {
