@@ -9,7 +9,7 @@ use tantivy::{DocSet, SegmentReader, TERMINATED, Term};
 
 /// The articles `query` matches, scored 0 (tantivy's [`ConstScoreQuery`] with score 0, which a
 /// sum of scores ignores to the bit).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Filter(ConstScoreQuery);
 
 impl Filter {
@@ -25,12 +25,6 @@ impl Filter {
         };
         // A `ConstScoreQuery` without scoring is its query's weight.
         self.0.weight(disabled)
-    }
-}
-
-impl Clone for Filter {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
     }
 }
 
@@ -53,9 +47,12 @@ pub fn documents(filters: &[Box<dyn Weight>], reader: &SegmentReader) -> tantivy
         let mut scorer = filter.scorer(reader, 1.0)?;
         let mut doc = scorer.doc();
         while doc != TERMINATED {
-            if kept.as_ref().is_none_or(|k| k.contains(doc))
-                && reader.alive_bitset().is_none_or(|a| a.is_alive(doc))
-            {
+            // The first filter leaves out deleted documents; the others keep what it kept.
+            let keep = match &kept {
+                Some(kept) => kept.contains(doc),
+                None => reader.alive_bitset().is_none_or(|a| a.is_alive(doc)),
+            };
+            if keep {
                 these.insert(doc);
             }
             doc = scorer.advance();
