@@ -23,7 +23,7 @@ use std::sync::Arc;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use super::scored::{Kept, Scored, key_of};
+use super::scored::{Kept, Scored, before, key_of};
 use super::{WordSet, word_bit};
 use crate::search::filter::{self, Filter};
 use crate::search::term;
@@ -365,7 +365,7 @@ impl Window {
     /// before `end`, starting at `at` (left on the first at or after `end`).
     fn add_kept(&mut self, scored: &Scored, at: &mut usize, end: DocId, bit: WordSet) {
         let docs = scored.docs.get(*at..).unwrap_or_default();
-        let n = docs.partition_point(|&doc| doc < end);
+        let n = before(docs, end);
         let scores = scored.scores.get(*at..*at + n).unwrap_or_default();
         for (&doc, &score) in docs[..n].iter().zip(scores) {
             let d = (doc - self.start) as usize;
@@ -392,8 +392,8 @@ impl Window {
     /// after `end`).
     fn add_kept_common(&mut self, scored: &Scored, at: &mut usize, end: DocId, bit: WordSet) {
         let docs = scored.docs.get(*at..).unwrap_or_default();
-        let from = docs.partition_point(|&doc| doc < self.start);
-        let n = docs[from..].partition_point(|&doc| doc < end);
+        let from = before(docs, self.start);
+        let n = before(&docs[from..], end);
         let scores = scored.scores.get(*at + from..*at + from + n).unwrap_or_default();
         for (&doc, &score) in docs[from..from + n].iter().zip(scores) {
             let d = (doc - self.start) as usize;
