@@ -2,7 +2,10 @@
 //! each match in `<mark>`.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::hash::BuildHasher;
 use std::ops::Range;
+use std::sync::Arc;
 
 use foldhash::{HashMap, HashSet};
 use memchr::memmem::Finder;
@@ -30,26 +33,20 @@ const ANALYSED: usize = 3;
 /// Characters kept before the first match when cutting.
 const LEAD_CHARS: usize = 60;
 
-/// Snippets for one search's hits: its terms, and the analyzers a snippet needs.
+/// Snippets for one search's hits: its terms, and the passages analysed so far.
 pub struct Snippeter<'h> {
     highlight: &'h Highlight,
     needles: Needles,
-    plain: TextAnalyzer,
-    code: TextAnalyzer,
-    /// Words already stemmed during this search (`None`: a stop word), so that each distinct
-    /// word of the hits' passages goes through the stemmer once.
-    stems: HashMap<String, Option<String>>,
+    analysed: &'h Analysed,
 }
 
 impl<'h> Snippeter<'h> {
-    /// Snippets marking `highlight`, with analyzers as the index uses them.
-    pub fn new(highlight: &'h Highlight) -> Self {
+    /// Snippets marking `highlight`, reading and keeping passages' words in `analysed`.
+    pub fn new(highlight: &'h Highlight, analysed: &'h Analysed) -> Self {
         Self {
             highlight,
             needles: Needles::new(&highlight.needles()),
-            plain: super::schema::plain(),
-            code: super::schema::code(),
-            stems: HashMap::default(),
+            analysed,
         }
     }
 
@@ -99,44 +96,157 @@ impl<'h> Snippeter<'h> {
     }
 
     /// Score (distinct terms matter most) and byte spans of matches in `passage`.
-    fn matches(&mut self, passage: &str) -> (usize, Vec<(usize, usize)>) {
+    fn matches(&self, passage: &str) -> (usize, Vec<(usize, usize)>) {
         let highlight = self.highlight;
+        let words = self.analysed.words(passage);
         let mut spans = Vec::new();
-        let mut distinct = HashSet::default();
-        if !highlight.prose.is_empty() {
-            // The prose analyzer is the plain one plus stop words and the stemmer: tokens and
-            // offsets are the plain analyzer's, each word stemmed once per search.
-            let mut stream = self.plain.token_stream(passage);
-            while let Some(t) = stream.next() {
-                let mut mark = |stem: Option<&String>| {
-                    if let Some(stem) = stem
-                        && highlight.prose.contains(stem.as_str())
-                    {
-                        spans.push((t.offset_from, t.offset_to));
-                        distinct.insert(stem.clone());
-                    }
-                };
-                // One lookup for a word already met.
-                if let Some(stem) = self.stems.get(&t.text) {
-                    mark(stem.as_ref());
-                } else {
-                    let stem = super::schema::prose_form(&t.text);
-                    mark(stem.as_ref());
-                    self.stems.insert(t.text.clone(), stem);
-                }
-            }
-        }
-        if !highlight.code.is_empty() {
-            let mut stream = self.code.token_stream(passage);
-            while let Some(t) = stream.next() {
-                if highlight.code.contains(&t.text) {
-                    spans.push((t.offset_from, t.offset_to));
-                    distinct.insert(t.text.clone());
+        // Distinct terms matched: a handful, so a list beats a set.
+        let mut distinct: Vec<&str> = Vec::new();
+        for token in &words.tokens {
+            let word = words.word(token);
+            let terms = if token.code {
+                &highlight.code
+            } else {
+                &highlight.prose
+            };
+            if terms.contains(word) {
+                spans.push((token.from as usize, token.to as usize));
+                if !distinct.contains(&word) {
+                    distinct.push(word);
                 }
             }
         }
         spans.sort_unstable();
         (score_of(distinct.len(), spans.len()), spans)
+    }
+}
+
+/// Passages' words as the index analyses them, kept across searches: the same articles (and
+/// the same boilerplate sentences in many) come up again and again, and tokenising and
+/// stemming a hit's passages was a third of its snippet. Keyed by the passage's text (checked
+/// on every hit), so nothing goes stale: the analyzers never change while the server runs.
+pub struct Analysed {
+    cache: quick_cache::sync::Cache<u64, Arc<Words>, WordsWeight>,
+    hasher: foldhash::fast::FixedState,
+}
+
+/// Bytes of analysed passages kept by default: a passage is a sentence or two and weighs
+/// about 1 kB analysed, so about 8,000 of them, the top hits of several hundred searches.
+pub const ANALYSED_BYTES: u64 = 8 * 1024 * 1024;
+
+impl Default for Analysed {
+    fn default() -> Self {
+        Self::new(ANALYSED_BYTES)
+    }
+}
+
+impl Analysed {
+    /// An empty cache of about `bytes` (0: keeps nothing, every passage analysed each time).
+    pub fn new(bytes: u64) -> Self {
+        let items = usize::try_from(bytes / 1024).unwrap_or(usize::MAX).max(16);
+        Self {
+            cache: quick_cache::sync::Cache::with_weighter(items, bytes.max(1), WordsWeight),
+            hasher: foldhash::fast::FixedState::default(),
+        }
+    }
+
+    /// The words of `passage`, as kept or analysed now.
+    fn words(&self, passage: &str) -> Arc<Words> {
+        let key = self.hasher.hash_one(passage);
+        if let Some(words) = self.cache.get(&key)
+            && *words.passage == *passage
+        {
+            return words;
+        }
+        let words = Arc::new(Words::of(passage));
+        self.cache.insert(key, words.clone());
+        words
+    }
+}
+
+/// The words of one passage: each token's place and the form it is looked up by.
+#[derive(Debug)]
+struct Words {
+    passage: Box<str>,
+    tokens: Vec<Token>,
+    /// Every token's form, back to back.
+    forms: String,
+}
+
+/// A token that can match: a word with its stem (stop words left out), or an identifier whole.
+#[derive(Debug)]
+struct Token {
+    from: u32,
+    to: u32,
+    /// Where its form is in [`Words::forms`].
+    form: (u32, u32),
+    /// An identifier (the code analyzer's), matched against the code terms.
+    code: bool,
+}
+
+thread_local! {
+    static ANALYZERS: RefCell<(TextAnalyzer, TextAnalyzer)> =
+        RefCell::new((super::schema::plain(), super::schema::code()));
+}
+
+impl Words {
+    /// Analyses `passage`: the prose analyzer is the plain one plus stop words and the
+    /// stemmer, so tokens and offsets are the plain analyzer's, each word stemmed once.
+    fn of(passage: &str) -> Self {
+        let mut words = Words {
+            passage: passage.into(),
+            tokens: Vec::new(),
+            forms: String::new(),
+        };
+        let mut stems: HashMap<String, Option<String>> = HashMap::default();
+        ANALYZERS.with_borrow_mut(|(plain, code)| {
+            let mut stream = plain.token_stream(passage);
+            while let Some(t) = stream.next() {
+                let stem = stems
+                    .entry(t.text.clone())
+                    .or_insert_with(|| super::schema::prose_form(&t.text));
+                if let Some(stem) = stem {
+                    words.push(t.offset_from, t.offset_to, stem, false);
+                }
+            }
+            let mut stream = code.token_stream(passage);
+            while let Some(t) = stream.next() {
+                words.push(t.offset_from, t.offset_to, &t.text, true);
+            }
+        });
+        words.tokens.shrink_to_fit();
+        words.forms.shrink_to_fit();
+        words
+    }
+
+    fn push(&mut self, from: usize, to: usize, form: &str, code: bool) {
+        let at = self.forms.len() as u32;
+        self.forms.push_str(form);
+        self.tokens.push(Token {
+            from: from as u32,
+            to: to as u32,
+            form: (at, self.forms.len() as u32),
+            code,
+        });
+    }
+
+    fn word(&self, token: &Token) -> &str {
+        self.forms
+            .get(token.form.0 as usize..token.form.1 as usize)
+            .unwrap_or_default()
+    }
+
+    fn bytes(&self) -> u64 {
+        (self.passage.len() + self.forms.capacity() + self.tokens.capacity() * size_of::<Token>() + 96) as u64
+    }
+}
+
+#[derive(Clone)]
+struct WordsWeight;
+
+impl quick_cache::Weighter<u64, Arc<Words>> for WordsWeight {
+    fn weight(&self, _: &u64, words: &Arc<Words>) -> u64 {
+        words.bytes()
     }
 }
 
@@ -367,6 +477,42 @@ fn cut(text: &str, first: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn analysed_passages_are_kept_stemmed_and_checked_against_their_text() {
+        let analysed = Analysed::default();
+        let passage = "Disable TCP offloading on the adapter (netsh int tcp).";
+        let words = analysed.words(passage);
+        assert!(Arc::ptr_eq(&words, &analysed.words(passage)), "kept");
+        let forms: Vec<(&str, &str, bool)> = words
+            .tokens
+            .iter()
+            .map(|t| (&passage[t.from as usize..t.to as usize], words.word(t), t.code))
+            .collect();
+        assert!(forms.contains(&("offloading", "offload", false)), "{forms:?}");
+        assert!(forms.contains(&("netsh", "netsh", true)), "{forms:?}");
+        assert!(
+            !forms.iter().any(|f| f.0 == "the" && !f.2),
+            "stop words cannot match: {forms:?}"
+        );
+        // Another passage's words kept under this passage's key (a hash collision) are not
+        // taken for its own.
+        let other = "Nothing alike here.";
+        analysed
+            .cache
+            .insert(analysed.hasher.hash_one(other), words.clone());
+        assert_eq!(*analysed.words(other).passage, *other);
+        // Marks are those of a fresh analysis, kept or not.
+        let highlight = Highlight {
+            prose: ["offload".to_owned()].into_iter().collect(),
+            code: ["netsh".to_owned()].into_iter().collect(),
+        };
+        let off = Analysed::new(0);
+        let fresh = Snippeter::new(&highlight, &off).matches(passage);
+        let kept = Snippeter::new(&highlight, &analysed).matches(passage);
+        assert_eq!(fresh, kept);
+        assert_eq!(fresh.1.len(), 2, "{fresh:?}");
+    }
 
     #[test]
     fn render_escapes_everything_but_marks() {
