@@ -84,6 +84,11 @@ impl Body {
         }
     }
 
+    /// A hash of every part: equal bodies have equal fingerprints.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     /// True when the body lives in a spill file.
     pub fn is_spilled(&self) -> bool {
         matches!(self.repr, Repr::Spilled { .. })

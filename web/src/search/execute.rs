@@ -154,7 +154,7 @@ impl SearchIndex {
         let hits = break_ties(&top, req.offset + req.limit(), &mut slugs);
         response.total = total;
         response.facets = Facets { products, tags };
-        let mut snippeter = Snippeter::new(&built.highlight, &self.analysed);
+        let mut snippeter = Snippeter::new(&built.highlight, &self.snippets);
         for (score, slug) in hits.into_iter().skip(req.offset) {
             let Some(article) = slug.and_then(|slug| library.article(&slug)) else {
                 continue;

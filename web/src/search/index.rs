@@ -42,8 +42,8 @@ pub struct SearchIndex {
     pub(super) answers: super::cache::ResultCache,
     /// Words the first pass scored (see `search/first_pass/scored.rs`).
     pub(super) scored_words: super::first_pass::ScoredWords,
-    /// Passages' words, analysed for snippets (see `search/snippet.rs`).
-    pub(super) analysed: super::snippet::Analysed,
+    /// What snippets keep across searches (see `search/snippet/kept.rs`).
+    pub(super) snippets: super::snippet::Kept,
     dir: Option<PathBuf>,
 }
 
@@ -173,7 +173,7 @@ impl SearchIndex {
             facet_tables: Default::default(),
             answers: Default::default(),
             scored_words: Default::default(),
-            analysed: Default::default(),
+            snippets: Default::default(),
             dir,
         };
         *this.lock_indexed() = this.read_indexed()?;

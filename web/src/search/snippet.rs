@@ -1,18 +1,17 @@
 //! The snippet of a hit: the passage that matches the most query terms, HTML-escaped, with
 //! each match in `<mark>`.
 
-use std::borrow::Cow;
-use std::cell::RefCell;
-use std::hash::BuildHasher;
 use std::ops::Range;
-use std::sync::Arc;
 
-use foldhash::{HashMap, HashSet};
+use foldhash::HashSet;
 use memchr::memmem::Finder;
-use tantivy::tokenizer::TextAnalyzer;
 
+pub use self::kept::Kept;
+use self::kept::Prepared;
 use crate::content::Article;
 use crate::highlight::escape_html as escape;
+
+mod kept;
 
 /// Terms to mark, as the analyzers produce them.
 #[derive(Debug, Clone, Default)]
@@ -33,44 +32,39 @@ const ANALYSED: usize = 3;
 /// Characters kept before the first match when cutting.
 const LEAD_CHARS: usize = 60;
 
-/// Snippets for one search's hits: its terms, and the passages analysed so far.
+/// Snippets for one search's hits: its terms, and what snippets keep across searches.
 pub struct Snippeter<'h> {
     highlight: &'h Highlight,
     needles: Needles,
-    analysed: &'h Analysed,
+    kept: &'h Kept,
 }
 
 impl<'h> Snippeter<'h> {
-    /// Snippets marking `highlight`, reading and keeping passages' words in `analysed`.
-    pub fn new(highlight: &'h Highlight, analysed: &'h Analysed) -> Self {
+    /// Snippets marking `highlight`, reading and keeping articles' passages in `kept`.
+    pub fn new(highlight: &'h Highlight, kept: &'h Kept) -> Self {
         Self {
             highlight,
             needles: Needles::new(&highlight.needles()),
-            analysed,
+            kept,
         }
     }
 
     /// The best passage of `article` (its summary when nothing matches).
     pub fn snippet(&mut self, article: &Article) -> String {
         let needles = &self.needles;
-        // An unreadable body costs the hit its snippet (the summary stands in), not the search.
-        let text = article.body.text().unwrap_or_else(|e| {
-            tracing::error!("cannot read the body of {}: {e}", article.path);
-            Cow::Borrowed("")
-        });
-        // Analysing passages is the slow part of a search: rank them first by how many terms
+        let prepared = self.kept.text(article);
+        // Analysing passages is the slow part of a snippet: rank them first by how many terms
         // they may contain (substring tests on a lower-case copy), then analyse the best few
         // that could still beat the best so far.
         let short = article
             .symptoms
             .iter()
-            .map(String::as_str)
-            .chain(std::iter::once(article.summary.as_str()))
-            .map(|p| (p, needles.terms_within(&lowercase(p))));
-        let lower = text.is_ascii().then(|| text.to_ascii_lowercase());
-        let mut candidates: Vec<(usize, usize, &str)> = short
-            .chain(body_passages(&text, lower.as_deref(), needles))
+            .chain(std::iter::once(&article.summary))
+            .zip(&prepared.short)
             .filter(|(p, _)| !p.trim().is_empty())
+            .map(|(p, lower)| (p.as_str(), needles.terms_within(lower)));
+        let mut candidates: Vec<(usize, usize, &str)> = short
+            .chain(body_passages(&prepared, needles))
             .enumerate()
             .map(|(i, (p, terms))| (terms, i, p))
             .filter(|(n, _, _)| *n > 0)
@@ -98,7 +92,7 @@ impl<'h> Snippeter<'h> {
     /// Score (distinct terms matter most) and byte spans of matches in `passage`.
     fn matches(&self, passage: &str) -> (usize, Vec<(usize, usize)>) {
         let highlight = self.highlight;
-        let words = self.analysed.words(passage);
+        let words = self.kept.words(passage);
         let mut spans = Vec::new();
         // Distinct terms matched: a handful, so a list beats a set.
         let mut distinct: Vec<&str> = Vec::new();
@@ -118,135 +112,6 @@ impl<'h> Snippeter<'h> {
         }
         spans.sort_unstable();
         (score_of(distinct.len(), spans.len()), spans)
-    }
-}
-
-/// Passages' words as the index analyses them, kept across searches: the same articles (and
-/// the same boilerplate sentences in many) come up again and again, and tokenising and
-/// stemming a hit's passages was a third of its snippet. Keyed by the passage's text (checked
-/// on every hit), so nothing goes stale: the analyzers never change while the server runs.
-pub struct Analysed {
-    cache: quick_cache::sync::Cache<u64, Arc<Words>, WordsWeight>,
-    hasher: foldhash::fast::FixedState,
-}
-
-/// Bytes of analysed passages kept by default: a passage is a sentence or two and weighs
-/// about 1 kB analysed, so about 8,000 of them, the top hits of several hundred searches.
-pub const ANALYSED_BYTES: u64 = 8 * 1024 * 1024;
-
-impl Default for Analysed {
-    fn default() -> Self {
-        Self::new(ANALYSED_BYTES)
-    }
-}
-
-impl Analysed {
-    /// An empty cache of about `bytes` (0: keeps nothing, every passage analysed each time).
-    pub fn new(bytes: u64) -> Self {
-        let items = usize::try_from(bytes / 1024).unwrap_or(usize::MAX).max(16);
-        Self {
-            cache: quick_cache::sync::Cache::with_weighter(items, bytes.max(1), WordsWeight),
-            hasher: foldhash::fast::FixedState::default(),
-        }
-    }
-
-    /// The words of `passage`, as kept or analysed now.
-    fn words(&self, passage: &str) -> Arc<Words> {
-        let key = self.hasher.hash_one(passage);
-        if let Some(words) = self.cache.get(&key)
-            && *words.passage == *passage
-        {
-            return words;
-        }
-        let words = Arc::new(Words::of(passage));
-        self.cache.insert(key, words.clone());
-        words
-    }
-}
-
-/// The words of one passage: each token's place and the form it is looked up by.
-#[derive(Debug)]
-struct Words {
-    passage: Box<str>,
-    tokens: Vec<Token>,
-    /// Every token's form, back to back.
-    forms: String,
-}
-
-/// A token that can match: a word with its stem (stop words left out), or an identifier whole.
-#[derive(Debug)]
-struct Token {
-    from: u32,
-    to: u32,
-    /// Where its form is in [`Words::forms`].
-    form: (u32, u32),
-    /// An identifier (the code analyzer's), matched against the code terms.
-    code: bool,
-}
-
-thread_local! {
-    static ANALYZERS: RefCell<(TextAnalyzer, TextAnalyzer)> =
-        RefCell::new((super::schema::plain(), super::schema::code()));
-}
-
-impl Words {
-    /// Analyses `passage`: the prose analyzer is the plain one plus stop words and the
-    /// stemmer, so tokens and offsets are the plain analyzer's, each word stemmed once.
-    fn of(passage: &str) -> Self {
-        let mut words = Words {
-            passage: passage.into(),
-            tokens: Vec::new(),
-            forms: String::new(),
-        };
-        let mut stems: HashMap<String, Option<String>> = HashMap::default();
-        ANALYZERS.with_borrow_mut(|(plain, code)| {
-            let mut stream = plain.token_stream(passage);
-            while let Some(t) = stream.next() {
-                let stem = stems
-                    .entry(t.text.clone())
-                    .or_insert_with(|| super::schema::prose_form(&t.text));
-                if let Some(stem) = stem {
-                    words.push(t.offset_from, t.offset_to, stem, false);
-                }
-            }
-            let mut stream = code.token_stream(passage);
-            while let Some(t) = stream.next() {
-                words.push(t.offset_from, t.offset_to, &t.text, true);
-            }
-        });
-        words.tokens.shrink_to_fit();
-        words.forms.shrink_to_fit();
-        words
-    }
-
-    fn push(&mut self, from: usize, to: usize, form: &str, code: bool) {
-        let at = self.forms.len() as u32;
-        self.forms.push_str(form);
-        self.tokens.push(Token {
-            from: from as u32,
-            to: to as u32,
-            form: (at, self.forms.len() as u32),
-            code,
-        });
-    }
-
-    fn word(&self, token: &Token) -> &str {
-        self.forms
-            .get(token.form.0 as usize..token.form.1 as usize)
-            .unwrap_or_default()
-    }
-
-    fn bytes(&self) -> u64 {
-        (self.passage.len() + self.forms.capacity() + self.tokens.capacity() * size_of::<Token>() + 96) as u64
-    }
-}
-
-#[derive(Clone)]
-struct WordsWeight;
-
-impl quick_cache::Weighter<u64, Arc<Words>> for WordsWeight {
-    fn weight(&self, _: &u64, words: &Arc<Words>) -> u64 {
-        words.bytes()
     }
 }
 
@@ -279,40 +144,38 @@ impl Highlight {
     }
 }
 
-/// The passages of a body (sentences of its lines), each with the most highlight terms it can
-/// contain ([`Needles::terms_within`] of its lower-case form). `ascii_lower` is the text
-/// lower-cased at once when it is ASCII, which keeps every byte offset: the needles are then
-/// found in one pass over the whole body, and lines without one are skipped before being split.
-fn body_passages<'a>(text: &'a str, ascii_lower: Option<&str>, needles: &Needles) -> Vec<(&'a str, usize)> {
+/// The passages of a body (see [`Prepared`]) that may contain a highlight term, each with the
+/// most it can contain ([`Needles::terms_within`] of its lower-case form). When the text is
+/// ASCII, lower-casing keeps every byte offset: the needles are then found in one pass over the
+/// whole body, and each passage counts those within it.
+fn body_passages<'p>(prepared: &'p Prepared, needles: &Needles) -> Vec<(&'p str, usize)> {
     let mut out = Vec::new();
-    if let Some(lower) = ascii_lower {
-        // Every needle's every occurrence, in order of where it starts.
-        let found = needles.occurrences(lower);
-        let mut first = 0;
-        let mut at = 0;
-        for line in text.split_inclusive('\n') {
-            let start = at;
-            at += line.len();
-            while found.get(first).is_some_and(|f| f.0 < start) {
-                first += 1;
-            }
-            let within = &found[first..];
-            let within = &within[..within.iter().take_while(|f| f.0 < at).count()];
-            if within.is_empty() {
-                continue;
-            }
-            let line = line.trim_end_matches(['\n', '\r']);
-            for range in sentences_within(line) {
-                let (from, to) = (start + range.start, start + range.end);
-                let terms = needles.terms_of(within.iter().filter(|f| f.0 >= from && f.1 <= to).map(|f| f.2));
-                out.push((&line[range], terms));
+    match &prepared.lower {
+        Some(lower) => {
+            // Every needle's every occurrence, in order of where it starts.
+            let found = needles.occurrences(lower);
+            let mut first = 0;
+            for range in &prepared.passages {
+                let (from, to) = (range.start as usize, range.end as usize);
+                while found.get(first).is_some_and(|f| f.0 < from) {
+                    first += 1;
+                }
+                let within = found[first..]
+                    .iter()
+                    .take_while(|f| f.0 < to)
+                    .filter(|f| f.1 <= to);
+                let terms = needles.terms_of(within.map(|f| f.2));
+                if terms > 0 {
+                    out.push((prepared.passage(range), terms));
+                }
             }
         }
-    } else {
-        for line in text.lines() {
-            for range in sentences_within(line) {
-                let passage = &line[range];
-                out.push((passage, needles.terms_within(&lowercase(passage))));
+        None => {
+            for (range, lower) in prepared.passages.iter().zip(&prepared.lowers) {
+                let terms = needles.terms_within(lower);
+                if terms > 0 {
+                    out.push((prepared.passage(range), terms));
+                }
             }
         }
     }
@@ -476,14 +339,16 @@ fn cut(text: &str, first: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
     fn analysed_passages_are_kept_stemmed_and_checked_against_their_text() {
-        let analysed = Analysed::default();
+        let kept = Kept::default();
         let passage = "Disable TCP offloading on the adapter (netsh int tcp).";
-        let words = analysed.words(passage);
-        assert!(Arc::ptr_eq(&words, &analysed.words(passage)), "kept");
+        let words = kept.words(passage);
+        assert!(Arc::ptr_eq(&words, &kept.words(passage)), "kept");
         let forms: Vec<(&str, &str, bool)> = words
             .tokens
             .iter()
@@ -498,19 +363,17 @@ mod tests {
         // Another passage's words kept under this passage's key (a hash collision) are not
         // taken for its own.
         let other = "Nothing alike here.";
-        analysed
-            .cache
-            .insert(analysed.hasher.hash_one(other), words.clone());
-        assert_eq!(*analysed.words(other).passage, *other);
+        kept.insert_words(other, words.clone());
+        assert_eq!(kept.words(other).passage(), other);
         // Marks are those of a fresh analysis, kept or not.
         let highlight = Highlight {
             prose: ["offload".to_owned()].into_iter().collect(),
             code: ["netsh".to_owned()].into_iter().collect(),
         };
-        let off = Analysed::new(0);
+        let off = Kept::new(0, 0);
         let fresh = Snippeter::new(&highlight, &off).matches(passage);
-        let kept = Snippeter::new(&highlight, &analysed).matches(passage);
-        assert_eq!(fresh, kept);
+        let again = Snippeter::new(&highlight, &kept).matches(passage);
+        assert_eq!(fresh, again);
         assert_eq!(fresh.1.len(), 2, "{fresh:?}");
     }
 
@@ -534,14 +397,15 @@ mod tests {
     #[test]
     fn body_passages_keep_the_lines_with_a_needle_and_count_their_terms() {
         let needles = Needles::new(&[("offload".to_owned(), 1), ("tcp".to_owned(), 2)]);
-        let text = "First line.\nDisable TCP Offload here.\r\nNothing.\nOFFLOAD again";
-        let lower = text.to_ascii_lowercase();
-        let ascii = body_passages(text, Some(&lower), &needles);
+        let prepared = |text: &str| Prepared::new("a".into(), text.into(), Vec::new());
+        let text = prepared("First line.\nDisable TCP Offload here.\r\n \nNothing.\nOFFLOAD again");
+        assert!(text.lower.is_some());
+        let ascii = body_passages(&text, &needles);
         assert_eq!(ascii, [("Disable TCP Offload here.", 3), ("OFFLOAD again", 1)]);
-        // A text that is not ASCII is lower-cased passage by passage (every line kept).
-        let text = "Größe.\nÜBER Offload";
-        let other = body_passages(text, None, &needles);
-        assert_eq!(other, [("Größe.", 0), ("ÜBER Offload", 1)]);
+        // A text that is not ASCII is lower-cased passage by passage.
+        let text = prepared("Größe.\nÜBER Offload");
+        assert!(text.lower.is_none());
+        assert_eq!(body_passages(&text, &needles), [("ÜBER Offload", 1)]);
     }
 
     #[test]
@@ -589,14 +453,14 @@ mod tests {
                     _ => " ",
                 });
             }
-            let lower = text.to_ascii_lowercase();
-            let found = body_passages(&text, Some(&lower), &needles);
+            let prepared = Prepared::new("a".into(), text.clone(), Vec::new());
+            let found = body_passages(&prepared, &needles);
             let alone: Vec<(&str, usize)> = text
                 .split_inclusive('\n')
                 .map(|l| l.trim_end_matches(['\n', '\r']))
-                .filter(|l| needles.terms_within(&l.to_ascii_lowercase()) > 0)
                 .flat_map(|l| sentences_within(l).into_iter().map(move |r| &l[r]))
                 .map(|p| (p, needles.terms_within(&p.to_ascii_lowercase())))
+                .filter(|(_, terms)| *terms > 0)
                 .collect();
             assert_eq!(found, alone, "{text:?}");
         }

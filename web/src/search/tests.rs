@@ -876,3 +876,35 @@ fn rescoring_adds_the_adjacent_pairs_as_their_phrase_clauses_would() {
         .collect();
     assert_ne!(served, rescored(&without), "the pair boosts change the scores");
 }
+
+#[test]
+fn snippets_follow_an_edit_of_the_body_or_the_summary() {
+    let (content, lib) = fixture();
+    let index = SearchIndex::in_memory(&lib).unwrap();
+    let snippet = |lib: &Library, q: &str| {
+        let r = index.search(lib, &SearchRequest::new(q));
+        r.hits.first().map(|h| h.snippet_html.clone()).unwrap_or_default()
+    };
+    let html = snippet(&lib, "check rights");
+    assert!(
+        html.contains("&amp; stops. <mark>Check</mark> the <mark>rights</mark>"),
+        "{html}"
+    );
+    // The same index, which kept what it read of the article, after an edit of its body and
+    // then of its summary alone.
+    let body = ACCESS.replace("Check the rights", "Since June check the rights");
+    write_files(content.path(), &[("access.md", &body)]);
+    let lib2 = Library::load(content.path(), Some(&lib));
+    index.update(&lib2).unwrap();
+    let html = snippet(&lib2, "check rights");
+    assert!(
+        html.contains("stops. Since June <mark>check</mark> the <mark>rights</mark>"),
+        "{html}"
+    );
+    let summary = body.replace("Windows Update stops", "Windows Update zebra stops");
+    write_files(content.path(), &[("access.md", &summary)]);
+    let lib3 = Library::load(content.path(), Some(&lib2));
+    index.update(&lib3).unwrap();
+    let html = snippet(&lib3, "zebra");
+    assert!(html.contains("Windows Update <mark>zebra</mark> stops"), "{html}");
+}
