@@ -87,7 +87,7 @@ impl SearchIndex {
         let Ok(top) = searcher.search(&query, &TopDocs::with_limit(limit + 1).order_by_score()) else {
             return out;
         };
-        let mut slugs = Slugs::new(&searcher);
+        let mut slugs = Slugs::new(&searcher, &self.slugs);
         for (_, address) in top {
             let Some(slug) = slugs.get(address) else {
                 continue;
