@@ -892,19 +892,23 @@ fn snippets_follow_an_edit_of_the_body_or_the_summary() {
     );
     // The same index, which kept what it read of the article, after an edit of its body and
     // then of its summary alone.
+    let edit = |text: &str, previous: &Library| {
+        write_files(content.path(), &[("access.md", text)]);
+        let next = Library::load(content.path(), Some(previous));
+        index.update(&next).unwrap();
+        next
+    };
     let body = ACCESS.replace("Check the rights", "Since June check the rights");
-    write_files(content.path(), &[("access.md", &body)]);
-    let lib2 = Library::load(content.path(), Some(&lib));
-    index.update(&lib2).unwrap();
+    let lib2 = edit(&body, &lib);
     let html = snippet(&lib2, "check rights");
     assert!(
         html.contains("stops. Since June <mark>check</mark> the <mark>rights</mark>"),
         "{html}"
     );
-    let summary = body.replace("Windows Update stops", "Windows Update zebra stops");
-    write_files(content.path(), &[("access.md", &summary)]);
-    let lib3 = Library::load(content.path(), Some(&lib2));
-    index.update(&lib3).unwrap();
+    let lib3 = edit(
+        &body.replace("Windows Update stops", "Windows Update zebra stops"),
+        &lib2,
+    );
     let html = snippet(&lib3, "zebra");
     assert!(html.contains("Windows Update <mark>zebra</mark> stops"), "{html}");
 }
