@@ -31,6 +31,7 @@ pub mod index;
 mod pairs;
 pub mod query;
 pub mod schema;
+mod slugs;
 mod snippet;
 pub mod suggest;
 pub mod synonyms;

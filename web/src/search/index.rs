@@ -42,8 +42,8 @@ pub struct SearchIndex {
     pub(super) answers: super::cache::ResultCache,
     /// Words the first pass scored (see `search/first_pass/scored.rs`).
     pub(super) scored_words: super::first_pass::ScoredWords,
-    /// Hits' slugs by segment and document (see `search/execute.rs`).
-    pub(super) slugs: super::execute::SlugCache,
+    /// Hits' slugs by segment and document (see `search/slugs.rs`).
+    pub(super) slugs: super::slugs::SlugCache,
     /// What snippets keep across searches (see `search/snippet/kept.rs`).
     pub(super) snippets: super::snippet::Kept,
     dir: Option<PathBuf>,

@@ -15,8 +15,8 @@ use tantivy_fst::Automaton;
 
 use crate::content::Library;
 
-use super::execute::Slugs;
 use super::schema;
+use super::slugs::Slugs;
 use super::{SearchIndex, article_url};
 
 /// Words sharing a prefix looked at per segment before picking the most common.
