@@ -143,9 +143,9 @@ impl Params {
 
 /// Answers from the cache of recent answers when it can; otherwise runs the search off the
 /// async threads, on the search threads (it is CPU work, a few milliseconds), at most
-/// [`App::search_slots`] at once.
+/// [`App::search_queue`] running or waiting for a thread at once.
 ///
-/// [`App::search_slots`]: crate::state::App::search_slots
+/// [`App::search_queue`]: crate::state::App::search_queue
 async fn run(state: &AppState, request: SearchRequest) -> AppResult<Arc<Answer>> {
     let library = state.library();
     if let Some(answer) = state.search.cached_answer(&library, &request) {
@@ -161,6 +161,10 @@ async fn run(state: &AppState, request: SearchRequest) -> AppResult<Arc<Answer>>
     let span = tracing::Span::current();
     let (answer, answered) = tokio::sync::oneshot::channel();
     state.searchers.spawn(move || {
+        // While it waited for a thread, its request may have been dropped.
+        if answer.is_closed() {
+            return;
+        }
         let found = span.in_scope(|| task.search.answer(&task.library(), &request));
         // The client may have gone: then nobody waits for the answer.
         let _ = answer.send(found);
@@ -361,6 +365,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_search_whose_request_was_dropped_while_it_waited_for_a_thread_is_not_run() {
+        let content = tempfile::tempdir().unwrap();
+        let text = "---\nsummary: About the spooler.\n---\n# Spooler\n\nThe spooler stops.\n";
+        std::fs::write(content.path().join("a.md"), text).unwrap();
+        let library = crate::content::Library::load(content.path(), None);
+        let state = AppState(Arc::new(crate::state::App::new(
+            crate::config::Config::new(content.path(), content.path()),
+            library,
+        )));
+        let searches_run = |state: &AppState| state.search.cache_counts().1;
+        // Every search thread busy until told.
+        let threads = crate::state::App::search_threads();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(std::sync::Mutex::new(released));
+        let (started, all_started) = std::sync::mpsc::channel();
+        for _ in 0..threads {
+            let (released, started) = (released.clone(), started.clone());
+            state.searchers.spawn(move || {
+                started.send(()).unwrap();
+                let _ = released.lock().unwrap().recv();
+            });
+        }
+        for _ in 0..threads {
+            all_started.recv().unwrap();
+        }
+        let request = |q: &str| SearchRequest {
+            q: q.to_owned(),
+            ..SearchRequest::default()
+        };
+        let dropped = tokio::spawn({
+            let state = state.clone();
+            async move { run(&state, request("spooler")).await }
+        });
+        // Handed to the threads, then its request dropped.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        dropped.abort();
+        assert!(dropped.await.unwrap_err().is_cancelled());
+        for _ in 0..threads {
+            release.send(()).unwrap();
+        }
+        let kept = run(&state, request("stops")).await.unwrap();
+        assert_eq!(kept.response.hits[0].slug, "a");
+        assert_eq!(searches_run(&state), 1, "only the search still wanted ran");
+    }
+
+    #[tokio::test]
     async fn repeats_answer_from_the_cache_while_every_search_slot_is_busy() {
         let content = tempfile::tempdir().unwrap();
         for (name, word) in [("a.md", "spooler"), ("b.md", "offload")] {
@@ -381,7 +431,7 @@ mod tests {
 
         let busy = state
             .searches
-            .acquire_many(crate::state::App::search_slots() as u32)
+            .acquire_many(crate::state::App::search_queue() as u32)
             .await
             .unwrap();
         let repeat = tokio::time::timeout(
