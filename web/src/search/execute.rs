@@ -12,7 +12,7 @@ use crate::content::{Facet, Library};
 
 use super::build::{Boost, Builder, Concept, Coverage, Weights};
 use super::cache::Answer;
-use super::first_pass::{Kept, KeptScorer, WordSet, first_pass, key_of, word_bit};
+use super::first_pass::{Kept, KeptScorer, WordSet, first_pass, key_of, key_of_pair, word_bit};
 use super::pairs::{self, Pair};
 use super::query;
 use super::schema::names;
@@ -189,10 +189,13 @@ fn rank_of(rank: Option<&tantivy::columnar::Column<f64>>, doc: DocId) -> Score {
     rank.and_then(|r| r.first(doc)).unwrap_or(1.0) as Score
 }
 
-/// The positions of `hits` in index order (segment, then document), for [`for_each_match`].
+/// The positions of `hits` in index order (segment, then document), for [`for_each_match`]. The
+/// first pass hands its best over in that order already.
 fn index_order(hits: &[(Score, DocAddress)]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..hits.len()).collect();
-    order.sort_unstable_by_key(|&i| hits[i].1);
+    if !hits.is_sorted_by_key(|hit| hit.1) {
+        order.sort_unstable_by_key(|&i| hits[i].1);
+    }
     order
 }
 
@@ -285,7 +288,13 @@ pub(super) fn rescore(
     let order = index_order(hits);
     // Each clause as the cache of scored words knows it, when there is one.
     let keys: Vec<Arc<str>> = match kept {
-        Some(_) => boost.iter().map(|c| key_of(c.query.as_ref())).collect(),
+        Some(_) => boost
+            .iter()
+            .map(|c| match &c.pair {
+                Some(pair) => key_of_pair(pair),
+                None => key_of(c.query.as_ref()),
+            })
+            .collect(),
         None => Vec::new(),
     };
     let kept_with = |at: usize| kept.zip(keys.get(at));

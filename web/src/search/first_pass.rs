@@ -34,7 +34,7 @@ mod fuzz;
 
 use by_word::ByWord;
 use scored::Scored;
-pub use scored::{Kept, KeptScorer, ScoredWords, key_of};
+pub use scored::{Kept, KeptScorer, ScoredWords, key_of, key_of_pair};
 use top::Top;
 
 /// Which of a pass's words a document contains: bit `i` for the query's `i`th word (its
@@ -51,7 +51,7 @@ pub fn word_bit(i: usize) -> WordSet {
 
 /// What the first pass found.
 pub struct Found<T> {
-    /// The best `window` matches, best first; equal scores in index order.
+    /// The best `window` matches (equal scores: the earlier documents), in index order.
     pub top: Vec<(Score, DocAddress)>,
     /// For each of `top`, which of the pass's words it contains, when the pass read the query
     /// word by word and its words fit in a [`WordSet`]; `None` otherwise.
@@ -186,7 +186,7 @@ fn first_pass_reading<F: Collector>(
         counter.collect_block(&matched);
         fruits.push(counter.harvest());
     }
-    let (top, words) = top.into_sorted();
+    let (top, words) = top.into_index_order();
     Ok(Found {
         top,
         words: known.then_some(words),
@@ -474,9 +474,11 @@ mod tests {
                 ),
             ]);
             let top = tantivy::collector::TopDocs::with_limit(window).order_by_score();
-            let (theirs, count) = searcher
+            let (mut theirs, count) = searcher
                 .search(&every, &(top, tantivy::collector::Count))
                 .unwrap();
+            // The first pass hands its best over in index order.
+            theirs.sort_by_key(|hit| hit.1);
             assert_eq!(found.total, 100);
             assert_eq!(found.total, count);
             assert_eq!(found.top, theirs, "window {window}");

@@ -26,6 +26,11 @@ impl FieldTerm {
     pub fn new(term: Term, boost: Score) -> Self {
         Self { term, boost }
     }
+
+    /// The term and its weight.
+    pub fn parts(&self) -> (&Term, Score) {
+        (&self.term, self.boost)
+    }
 }
 
 impl Query for FieldTerm {

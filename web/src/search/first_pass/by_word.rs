@@ -395,12 +395,14 @@ impl Window {
         let from = before(docs, self.start);
         let n = before(&docs[from..], end);
         let scores = scored.scores.get(*at + from..*at + from + n).unwrap_or_default();
+        // Without a branch: about half a window's documents are matches, so which way it went
+        // could not be foreseen. A document that is not a match adds zero, and its entries stay
+        // zero.
         for (&doc, &score) in docs[from..from + n].iter().zip(scores) {
             let d = (doc - self.start) as usize;
-            if self.matched[d / 64] >> (d % 64) & 1 == 1 {
-                self.common[d] += score;
-                self.has[d] |= bit;
-            }
+            let all_if_match = ((self.matched[d / 64] >> (d % 64) & 1) as u32).wrapping_neg();
+            self.common[d] += Score::from_bits(score.to_bits() & all_if_match);
+            self.has[d] |= bit & all_if_match;
         }
         *at += from + n;
     }
