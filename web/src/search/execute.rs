@@ -5,14 +5,14 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tantivy::query::{EnableScoring, Query, Scorer};
+use tantivy::query::{EnableScoring, Query, Weight};
 use tantivy::{DocAddress, DocId, Score, Searcher, SeekDangerResult, SegmentReader};
 
 use crate::content::{Facet, Library};
 
 use super::build::{Boost, Builder, Concept, Coverage, Weights};
 use super::cache::Answer;
-use super::first_pass::{Kept, KeptScorer, WordSet, first_pass, key_of, key_of_pair, word_bit};
+use super::first_pass::{Kept, WordSet, before, first_pass, key_of, key_of_pair, word_bit};
 use super::pairs::{self, Pair};
 use super::query;
 use super::schema::names;
@@ -199,9 +199,11 @@ fn index_order(hits: &[(Score, DocAddress)]) -> Vec<usize> {
     order
 }
 
-/// Calls `f(i, scorer)` for each hit `i` that `query` matches, visiting hits in `order` (their
-/// [`index_order`]) so each segment's scorer only moves forward. Hits are probed (tantivy's
-/// `seek_danger`): a phrase that misses one does not go on to search for its next match.
+/// Calls `f(i, score)` for each hit `i` that `query` matches (`score` is 0 unless `scoring`),
+/// visiting hits in `order` (their [`index_order`]) so each segment's scorer only moves forward.
+/// Hits are probed (tantivy's `seek_danger`): a phrase that misses one does not go on to search
+/// for its next match. A clause kept in full (see [`Kept::clause`]) is looked up in its kept
+/// documents directly.
 fn for_each_match(
     searcher: &Searcher,
     hits: &[(Score, DocAddress)],
@@ -209,7 +211,7 @@ fn for_each_match(
     query: &dyn Query,
     scoring: bool,
     kept: Option<(Kept<'_>, &Arc<str>)>,
-    mut f: impl FnMut(usize, &mut dyn Scorer),
+    mut f: impl FnMut(usize, Score),
 ) -> tantivy::Result<()> {
     let enable = if scoring {
         EnableScoring::enabled_from_searcher(searcher)
@@ -217,46 +219,70 @@ fn for_each_match(
         EnableScoring::disabled_from_searcher(searcher)
     };
     let weight = query.weight(enable)?;
-    // The segment's scorer and the first document it may still match.
-    let mut current: Option<(u32, Box<dyn Scorer>, DocId)> = None;
-    for &i in order {
-        let DocAddress { segment_ord, doc_id } = hits[i].1;
-        let result = match current.as_mut().filter(|c| c.0 == segment_ord) {
-            Some((_, _, bound)) if doc_id < *bound => continue,
-            Some((_, scorer, _)) => scorer.seek_danger(doc_id),
-            None => {
-                let reader = searcher.segment_reader(segment_ord);
-                let full = match kept.filter(|_| scoring) {
-                    Some((kept, key)) => {
-                        let probes = order
-                            .iter()
-                            .filter(|&&j| hits[j].1.segment_ord == segment_ord)
-                            .count();
-                        let postings = || postings_of(query, reader);
-                        kept.clause(|| weight.scorer(reader, 1.0), key, reader, probes, postings)?
-                    }
-                    None => None,
-                };
-                let (result, scorer) = match full {
-                    Some(scored) => {
-                        let mut scorer: Box<dyn Scorer> = Box::new(KeptScorer::new(scored));
-                        (scorer.seek_danger(doc_id), scorer)
-                    }
-                    None => weight.scorer_danger(reader, doc_id, 1.0)?,
-                };
-                current = Some((segment_ord, scorer, doc_id));
-                result
+    let segment_of = |i: usize| hits[i].1.segment_ord;
+    for segment in order.chunk_by(|&a, &b| segment_of(a) == segment_of(b)) {
+        let reader = searcher.segment_reader(segment_of(segment[0]));
+        let full = match kept.filter(|_| scoring) {
+            Some((kept, key)) => {
+                let postings = || postings_of(query, reader);
+                kept.clause(
+                    || weight.scorer(reader, 1.0),
+                    key,
+                    reader,
+                    segment.len(),
+                    postings,
+                )?
             }
+            None => None,
         };
-        let Some((_, scorer, bound)) = current.as_mut() else {
+        match full {
+            Some(scored) => {
+                let mut at = 0;
+                for &i in segment {
+                    let doc = hits[i].1.doc_id;
+                    let docs = scored.docs.get(at..).unwrap_or_default();
+                    at += before(docs, doc);
+                    if scored.docs.get(at) == Some(&doc) {
+                        f(i, scored.scores.get(at).copied().unwrap_or(0.0));
+                        at += 1;
+                    }
+                }
+            }
+            None => probe(&*weight, reader, hits, segment, scoring, &mut f)?,
+        }
+    }
+    Ok(())
+}
+
+/// [`for_each_match`] in one segment, through the clause's scorer.
+fn probe(
+    weight: &dyn Weight,
+    reader: &SegmentReader,
+    hits: &[(Score, DocAddress)],
+    segment: &[usize],
+    scoring: bool,
+    f: &mut impl FnMut(usize, Score),
+) -> tantivy::Result<()> {
+    let Some(&first) = segment.first() else {
+        return Ok(());
+    };
+    let (mut result, mut scorer) = weight.scorer_danger(reader, hits[first].1.doc_id, 1.0)?;
+    // The first document the scorer may still match.
+    let mut bound = 0;
+    for (k, &i) in segment.iter().enumerate() {
+        let doc = hits[i].1.doc_id;
+        if doc < bound {
             continue;
-        };
+        }
+        if k > 0 {
+            result = scorer.seek_danger(doc);
+        }
         match result {
             SeekDangerResult::Found => {
-                *bound = doc_id + 1;
-                f(i, scorer.as_mut());
+                bound = doc + 1;
+                f(i, if scoring { scorer.score() } else { 0.0 });
             }
-            SeekDangerResult::SeekLowerBound(next) => *bound = next,
+            SeekDangerResult::SeekLowerBound(next) => bound = next,
         }
     }
     Ok(())
@@ -343,7 +369,7 @@ pub(super) fn rescore(
                 query,
                 true,
                 kept_with(first + c),
-                |i, scorer| extra[i] += scorer.score(),
+                |i, score| extra[i] += score,
             )?;
         }
     }
@@ -360,18 +386,10 @@ pub(super) fn rescore(
         for clause in &cover.clauses {
             let key = kept.map(|_| key_of(clause.as_ref()));
             let kept = kept.zip(key.as_ref());
-            for_each_match(
-                searcher,
-                hits,
-                &order,
-                clause.as_ref(),
-                true,
-                kept,
-                |i, scorer| {
-                    matched[i].0 += 1;
-                    matched[i].1 += scorer.score();
-                },
-            )?;
+            for_each_match(searcher, hits, &order, clause.as_ref(), true, kept, |i, score| {
+                matched[i].0 += 1;
+                matched[i].1 += score;
+            })?;
         }
         for (extra, (count, sum)) in extra.iter_mut().zip(matched) {
             if count >= cover.needed {

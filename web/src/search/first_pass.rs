@@ -34,7 +34,7 @@ mod fuzz;
 
 use by_word::ByWord;
 use scored::Scored;
-pub use scored::{Kept, KeptScorer, ScoredWords, key_of, key_of_pair};
+pub use scored::{Kept, KeptScorer, ScoredWords, before, key_of, key_of_pair};
 use top::Top;
 
 /// Which of a pass's words a document contains: bit `i` for the query's `i`th word (its

@@ -365,13 +365,16 @@ impl Window {
     /// before `end`, starting at `at` (left on the first at or after `end`).
     fn add_kept(&mut self, scored: &Scored, at: &mut usize, end: DocId, bit: WordSet) {
         let docs = scored.docs.get(*at..).unwrap_or_default();
-        let n = before(docs, end);
-        let scores = scored.scores.get(*at..*at + n).unwrap_or_default();
-        for (&doc, &score) in docs[..n].iter().zip(scores) {
+        let scores = scored.scores.get(*at..).unwrap_or_default();
+        // Every document before `end` is read anyway, so its end is found on the way (a
+        // search for it first missed the cache at most of its steps).
+        let mut n = 0;
+        for (&doc, &score) in docs.iter().zip(scores).take_while(|(doc, _)| **doc < end) {
             let d = (doc - self.start) as usize;
             self.total[d] += score;
             self.has[d] |= bit;
             self.matched[d / 64] |= 1 << (d % 64);
+            n += 1;
         }
         *at += n;
     }
@@ -393,16 +396,16 @@ impl Window {
     fn add_kept_common(&mut self, scored: &Scored, at: &mut usize, end: DocId, bit: WordSet) {
         let docs = scored.docs.get(*at..).unwrap_or_default();
         let from = before(docs, self.start);
-        let n = before(&docs[from..], end);
-        let scores = scored.scores.get(*at + from..*at + from + n).unwrap_or_default();
-        // Without a branch: about half a window's documents are matches, so which way it went
-        // could not be foreseen. A document that is not a match adds zero, and its entries stay
-        // zero.
-        for (&doc, &score) in docs[from..from + n].iter().zip(scores) {
+        let scores = scored.scores.get(*at + from..).unwrap_or_default();
+        // Without a branch on whether a document is a match, which could not be foreseen: one
+        // that is not adds zero, and its entries stay zero.
+        let mut n = 0;
+        for (&doc, &score) in docs[from..].iter().zip(scores).take_while(|(doc, _)| **doc < end) {
             let d = (doc - self.start) as usize;
             let all_if_match = ((self.matched[d / 64] >> (d % 64) & 1) as u32).wrapping_neg();
             self.common[d] += Score::from_bits(score.to_bits() & all_if_match);
             self.has[d] |= bit & all_if_match;
+            n += 1;
         }
         *at += from + n;
     }

@@ -74,6 +74,7 @@ impl Top {
     }
 
     /// The score a match must beat to enter; `None` until `limit` were kept.
+    #[inline]
     pub(super) fn threshold(&self) -> Option<Score> {
         match self.floor {
             Some(floor) => Some(floor.score()),
@@ -84,6 +85,7 @@ impl Top {
 
     /// Keeps `(score, doc)` and its `words` if it beats the threshold. Documents arrive in
     /// index order, so a tie with the threshold loses to the earlier document already in.
+    #[inline]
     pub(super) fn push(&mut self, score: Score, doc: DocAddress, words: WordSet) {
         if self.threshold().is_some_and(|t| score <= t) {
             return;
@@ -97,6 +99,7 @@ impl Top {
     }
 
     /// Drops all but the best `limit`, the worst of them becoming the floor.
+    #[inline(never)]
     fn select(&mut self) {
         if self.keys.len() > self.limit && self.limit > 0 {
             // Descending: the best first, the `limit`th best at `limit - 1`.
