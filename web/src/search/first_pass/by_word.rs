@@ -56,7 +56,7 @@ impl Source {
 pub struct ByWord {
     /// The words that make a match.
     words: Vec<Word>,
-    /// Each of `words` as the cache of scored words knows it: its query's `Debug` form.
+    /// Each of `words` as the cache of scored words knows it (see [`key_of`]).
     keys: Vec<Arc<str>>,
     /// The common words, which only add to matches.
     common: Vec<Word>,
