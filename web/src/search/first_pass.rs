@@ -26,6 +26,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, TERM
 use super::union;
 
 mod by_word;
+mod key;
 mod scored;
 mod top;
 
@@ -33,8 +34,9 @@ mod top;
 mod fuzz;
 
 use by_word::ByWord;
+pub use key::{key_of, key_of_pair};
 use scored::Scored;
-pub use scored::{Kept, KeptScorer, ScoredWords, before, key_of, key_of_pair};
+pub use scored::{Kept, KeptScorer, ScoredWords, before};
 use top::Top;
 
 /// Which of a pass's words a document contains: bit `i` for the query's `i`th word (its

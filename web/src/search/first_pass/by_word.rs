@@ -23,7 +23,8 @@ use std::sync::Arc;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-use super::scored::{Kept, Scored, before, key_of};
+use super::key::key_of;
+use super::scored::{Kept, Scored, before};
 use super::{WordSet, word_bit};
 use crate::search::filter::{self, Filter};
 use crate::search::term;
