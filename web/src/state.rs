@@ -31,10 +31,10 @@ pub struct App {
     /// Searches that may be running or waiting for a search thread at once (see
     /// [`App::search_queue`]).
     pub searches: tokio::sync::Semaphore,
-    /// The threads searches run on ([`App::search_threads`]), kept for the server's life. Tokio's blocking
-    /// pool started a thread whenever all it had were busy or just finishing (a dozen under
-    /// load), and each thread's allocator heap kept what its searches had freed: about 50 MB
-    /// more at 100k articles with the answer cache off.
+    /// The threads searches run on ([`App::search_threads`]), kept for the server's life.
+    /// Tokio's blocking pool started a thread whenever all it had were busy or just finishing
+    /// (a dozen under load), and each thread's allocator heap kept what its searches had freed:
+    /// about 50 MB more at 100k articles with the answer cache off.
     pub searchers: rayon::ThreadPool,
     library: RwLock<Arc<Library>>,
 }
@@ -83,10 +83,10 @@ impl App {
     /// Searches that may be running or waiting for a thread: 32 per core. A search thread that
     /// finds nothing waiting goes to sleep, and when only as many searches as threads could be
     /// handed over, each one finished left its thread asleep until its request had answered and
-    /// the next one was let in: at 100k articles, 6% fewer searches a second than with the next
-    /// ones already waiting (`tests/load/compare.sh`). A waiting search holds only its request;
-    /// past this many, requests wait without a search (and one whose client has gone is never
-    /// run, see `http/search.rs`).
+    /// the next one was let in: at 100k articles, 8–18% fewer searches a second than with the
+    /// next ones already waiting (`tests/load/compare.sh`, BENCHMARKS.md). A waiting search
+    /// holds only its request; past this many, requests wait before being handed over. One whose
+    /// request was dropped while it waited is not run (see `http/search.rs`).
     pub fn search_queue() -> usize {
         cores() * 32
     }
