@@ -1,3 +1,5 @@
+//! The search handlers: parameters, links, and searches handed to the search threads.
+
 use super::*;
 
 #[test]
